@@ -1,0 +1,80 @@
+// The commands warrenctl knows. Each lives in its own module under commands/, loaded only when
+// it runs (or when help lists them all), so a command's start-up pays for nothing else.
+
+import type { Command } from './command.js';
+
+const loaders: Record<string, () => Promise<{ default: Command }>> = {
+  await_online_nodes: () => import('./commands/await_online_nodes.js'),
+  await_startup: () => import('./commands/await_startup.js'),
+  cluster_status: () => import('./commands/cluster_status.js'),
+  environment: () => import('./commands/environment.js'),
+  force_reset: () => import('./commands/force_reset.js'),
+  help: () => import('./commands/help.js'),
+  ping: () => import('./commands/ping.js'),
+  reset: () => import('./commands/reset.js'),
+  shutdown: () => import('./commands/shutdown.js'),
+  start_app: () => import('./commands/start_app.js'),
+  status: () => import('./commands/status.js'),
+  stop: () => import('./commands/stop.js'),
+  stop_app: () => import('./commands/stop_app.js'),
+  version: () => import('./commands/version.js'),
+  wait: () => import('./commands/wait.js'),
+};
+
+export const commandNames: string[] = Object.keys(loaders).sort();
+
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  const load = Object.prototype.hasOwnProperty.call(loaders, name) ? loaders[name] : undefined;
+  return load ? (await load()).default : undefined;
+}
+
+export async function loadAllCommands(): Promise<Command[]> {
+  return Promise.all(commandNames.map(async (n) => (await loaders[n]()).default));
+}
+
+/** Jaro similarity, as rabbitmqctl uses to suggest a command for a typo. */
+export function jaro(a: string, b: string): number {
+  if (a === b) return 1;
+  if (a.length === 0 || b.length === 0) return 0;
+  const window = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
+  const aMatched = new Array<boolean>(a.length).fill(false);
+  const bMatched = new Array<boolean>(b.length).fill(false);
+  let matches = 0;
+  for (let i = 0; i < a.length; i++) {
+    const lo = Math.max(0, i - window);
+    const hi = Math.min(b.length - 1, i + window);
+    for (let j = lo; j <= hi; j++) {
+      if (!bMatched[j] && a[i] === b[j]) {
+        aMatched[i] = bMatched[j] = true;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let transpositions = 0;
+  let k = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!aMatched[i]) continue;
+    while (!bMatched[k]) k++;
+    if (a[i] !== b[k]) transpositions++;
+    k++;
+  }
+  const m = matches;
+  return (m / a.length + m / b.length + (m - transpositions / 2) / m) / 3;
+}
+
+const SUGGESTION_THRESHOLD = 0.77;
+
+export function suggestCommand(name: string): string | undefined {
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const candidate of commandNames) {
+    const score = jaro(name, candidate);
+    if (score > bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return bestScore >= SUGGESTION_THRESHOLD ? best : undefined;
+}

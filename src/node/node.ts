@@ -1,0 +1,166 @@
+// One Warren node's life: boot (control port up, name registered with the port mapper, pid file
+// written), then the app (metadata, listeners), which stop_app/start_app stop and start while
+// the node stays reachable; reset wipes the node's data; shutdown ends the process.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HeldRegistration } from './portmapper-client.js';
+import { startControlServer, type ControlServer, type Handler } from '../control/server.js';
+import { Metadata } from '../broker/metadata.js';
+import type { NodeEnv } from './env.js';
+import type { Logger } from './log.js';
+import type { NodeSettings } from './settings.js';
+import { registerWithPortMapper } from './portmapper-launch.js';
+
+export type AppState = 'booting' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface Listener {
+  protocol: 'clustering' | 'amqp';
+  port: number;
+  interface: string;
+  purpose: string;
+}
+
+export class WarrenNode {
+  readonly startedAt = Date.now();
+  appState: AppState = 'booting';
+  metadata: Metadata | undefined;
+  creation = 0;
+  private control: ControlServer | undefined;
+  private registration: HeldRegistration | undefined;
+  private appListeners: Listener[] = [];
+  private appStateWaiters: Array<() => void> = [];
+  private shuttingDown = false;
+
+  constructor(
+    readonly env: NodeEnv,
+    readonly settings: NodeSettings,
+    readonly log: Logger,
+    readonly cookie: string,
+    private readonly handlers: (node: WarrenNode) => Map<string, Handler>,
+  ) {}
+
+  get name(): string {
+    return this.env.nodeName;
+  }
+
+  get listeners(): Listener[] {
+    const clustering: Listener = {
+      protocol: 'clustering',
+      port: this.env.distPort,
+      interface: '[::]',
+      purpose: 'inter-node and CLI tool communication',
+    };
+    return [clustering, ...this.appListeners];
+  }
+
+  /** Brings the node up to the point where the CLI can reach it; the app starts after. */
+  async boot(): Promise<void> {
+    fs.mkdirSync(this.env.dataDir, { recursive: true });
+    this.control = await startControlServer({
+      port: this.env.distPort,
+      nodeName: this.name,
+      cookie: () => this.cookie,
+      handlers: this.handlers(this),
+      describe: () => ({ pid: process.pid, app: this.appState, node: this.name }),
+      log: (level, text) => this.log.log(level, text),
+    });
+    this.registration = await registerWithPortMapper(this.env.epmdPort, this.name, this.env.distPort, this.log);
+    this.creation = this.registration.creation;
+    void this.registration.lost.then(() => this.onPortMapperLost());
+    writePidFile(this.env.pidFile);
+    this.log.info(`Node ${this.name} registered with the port mapper on port ${this.env.epmdPort}`);
+  }
+
+  async startApp(): Promise<void> {
+    if (this.appState === 'running' || this.appState === 'starting') return;
+    this.setAppState('starting');
+    this.log.info(`Starting the app on node ${this.name}`);
+    fs.mkdirSync(this.env.dataDir, { recursive: true });
+    this.metadata = Metadata.open(this.env.dataDir, this.settings.defaults);
+    this.appListeners = [];
+    this.setAppState('running');
+    this.log.info(`Node ${this.name} is running the app`);
+  }
+
+  async stopApp(): Promise<void> {
+    if (this.appState === 'stopped' || this.appState === 'stopping') return;
+    this.setAppState('stopping');
+    this.log.info(`Stopping the app on node ${this.name}`);
+    this.appListeners = [];
+    this.metadata = undefined;
+    this.setAppState('stopped');
+    this.log.info(`Stopped the app on node ${this.name}`);
+  }
+
+  /** Returns the node to its virgin state. The app must be stopped. */
+  async reset(force: boolean): Promise<void> {
+    this.log.info(`${force ? 'Forcefully resetting' : 'Resetting'} node ${this.name}`);
+    fs.rmSync(this.env.dataDir, { recursive: true, force: true });
+    fs.mkdirSync(this.env.dataDir, { recursive: true });
+  }
+
+  /** Resolves once the app is running, or rejects after `timeoutMs`. */
+  waitForApp(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.appState === 'running') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.appStateWaiters = this.appStateWaiters.filter((w) => w !== check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (this.appState === 'running') done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      signal?.addEventListener('abort', () => done(false));
+      this.appStateWaiters.push(check);
+    });
+  }
+
+  /** Stops everything and ends the process. */
+  async shutdown(reason: string, exitCode = 0): Promise<never> {
+    if (!this.shuttingDown) {
+      this.shuttingDown = true;
+      this.log.info(`Node ${this.name} is shutting down: ${reason}`);
+      await this.stopApp();
+      this.registration?.release();
+      await this.control?.close();
+      removePidFile(this.env.pidFile);
+      this.log.info(`Node ${this.name} has stopped`);
+      this.log.close();
+      process.exit(exitCode);
+    }
+    return new Promise<never>(() => {});
+  }
+
+  private setAppState(state: AppState): void {
+    this.appState = state;
+    for (const w of [...this.appStateWaiters]) w();
+  }
+
+  /** The mapper went away (killed): register again with a fresh one so the CLI can find us. */
+  private async onPortMapperLost(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.log.warning('Lost the connection to the port mapper; registering again');
+    try {
+      this.registration = await registerWithPortMapper(this.env.epmdPort, this.name, this.env.distPort, this.log);
+      void this.registration.lost.then(() => this.onPortMapperLost());
+    } catch (err) {
+      this.log.error(`Could not register with the port mapper again: ${(err as Error).message}`);
+    }
+  }
+}
+
+function writePidFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${process.pid}\n`);
+}
+
+function removePidFile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    // Already gone: nothing to clean up.
+  }
+}

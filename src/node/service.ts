@@ -1,0 +1,138 @@
+// The operations a node answers on its distribution port (the service API the CLI calls).
+// Each returns plain data; formatting is the CLI's business.
+
+import { ControlError } from '../control/errors.js';
+import type { Handler } from '../control/server.js';
+import { tAtom, tFloat, tProplist, tStr, tTuple, type TermJson } from '../control/term-json.js';
+import { FEATURE_FLAGS } from './feature-flags.js';
+import type { WarrenNode } from './node.js';
+import { nodeStatus, runtimeDescription } from './status.js';
+import { RABBITMQ_COMPAT_VERSION, WARREN_VERSION } from './version.js';
+
+function requireRunning(node: WarrenNode): void {
+  if (node.appState !== 'running') throw new ControlError('app_not_running', 'rabbit_is_not_running');
+}
+
+function requireStopped(node: WarrenNode): void {
+  if (node.appState !== 'stopped') throw new ControlError('app_running', 'mnesia_unexpectedly_running');
+}
+
+export function clusterStatus(node: WarrenNode): Record<string, unknown> {
+  const self = node.name;
+  return {
+    nodes: { disc: [self], ram: [] },
+    runningNodes: node.appState === 'running' ? [self] : [],
+    clusterName: node.settings.clusterName ?? self,
+    partitions: {},
+    alarms: { [self]: [] },
+    listeners: { [self]: node.listeners.map((l) => ({ ...l, node: self })) },
+    versions: {
+      [self]: { productName: 'Warren', productVersion: WARREN_VERSION, nodejsVersion: process.versions.node },
+    },
+    maintenance: { [self]: 'not under maintenance' },
+    featureFlags: FEATURE_FLAGS.map((f) => ({ ...f, state: 'enabled', stability: 'stable' })),
+  };
+}
+
+function environment(node: WarrenNode): TermJson {
+  const s = node.settings;
+  const watermark = 'relative' in s.vmMemoryHighWatermark
+    ? tFloat(s.vmMemoryHighWatermark.relative)
+    : tTuple(tAtom('absolute'), s.vmMemoryHighWatermark.absolute);
+  const diskLimit = 'absolute' in s.diskFreeLimit
+    ? s.diskFreeLimit.absolute
+    : tTuple(tAtom('mem_relative'), tFloat(s.diskFreeLimit.relative));
+  return tProplist([
+    ['kernel', tProplist([['net_ticktime', s.netTicktime]])],
+    ['mnesia', tProplist([['dir', tStr(node.env.dataDir)]])],
+    [
+      'rabbit',
+      tProplist([
+        ['cluster_name', s.clusterName === undefined ? tAtom('undefined') : s.clusterName],
+        ['default_permissions', [s.defaults.permissions.configure, s.defaults.permissions.write, s.defaults.permissions.read]],
+        ['default_user', s.defaults.user],
+        ['default_user_tags', s.defaults.tags.map(tAtom)],
+        ['default_vhost', s.defaults.vhost],
+        ['disk_free_limit', diskLimit],
+        ['enabled_plugins_file', tStr(node.env.enabledPluginsFile)],
+        ['log_file', tStr(node.env.logFile)],
+        ['tcp_listeners', [tTuple(tStr('auto'), node.env.amqpPort)]],
+        ['vm_memory_high_watermark', watermark],
+      ]),
+    ],
+    [
+      'warren',
+      tProplist([
+        ['version', WARREN_VERSION],
+        ['rabbitmq_compat_version', RABBITMQ_COMPAT_VERSION],
+        ['runtime', runtimeDescription()],
+      ]),
+    ],
+  ]);
+}
+
+export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
+  const h = new Map<string, Handler>();
+
+  h.set('ping', () => 'pong');
+
+  h.set('status', () => {
+    requireRunning(node);
+    return nodeStatus(node);
+  });
+
+  h.set('cluster_status', () => {
+    requireRunning(node);
+    return clusterStatus(node);
+  });
+
+  h.set('environment', () => environment(node));
+
+  h.set('await_startup', async (args, ctx) => {
+    if (node.appState === 'running') return 'ok';
+    if (node.appState === 'booting' || node.appState === 'starting') ctx.progress('booting');
+    const ok = await node.waitForApp(Number(args.timeoutMs ?? 300_000), ctx.signal);
+    if (!ok) throw new ControlError('app_not_running', 'rabbit_is_not_running');
+    return 'ok';
+  });
+
+  h.set('await_online_nodes', async (args, ctx) => {
+    const want = Number(args.count);
+    const deadline = Date.now() + Number(args.timeoutMs ?? 300_000);
+    for (;;) {
+      const running = clusterStatus(node).runningNodes as string[];
+      if (running.length >= want) return running.length;
+      if (Date.now() >= deadline || ctx.signal.aborted) {
+        throw new ControlError(
+          'timeout_waiting_for_nodes',
+          `Error: timed out while waiting. Not enough nodes joined ${node.name}'s cluster.`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
+    }
+  });
+
+  h.set('stop_app', async () => {
+    await node.stopApp();
+    return 'ok';
+  });
+
+  h.set('start_app', async () => {
+    await node.startApp();
+    return 'ok';
+  });
+
+  h.set('reset', async (args) => {
+    requireStopped(node);
+    await node.reset(args.force === true);
+    return 'ok';
+  });
+
+  h.set('stop', () => {
+    // Answer first, then go: the caller watches the connection (or the pid) to see us gone.
+    setImmediate(() => void node.shutdown('requested by the CLI'));
+    return { pid: process.pid };
+  });
+
+  return h;
+}

@@ -1,0 +1,118 @@
+// What `status` and `cluster_status` report about this node: runtime, paths, memory, file
+// descriptors, disk, totals, listeners. Fields keep RabbitMQ's meanings; where a RabbitMQ field
+// describes the Erlang VM, Warren reports the nearest fact about its Node.js runtime
+// (docs/ARCHITECTURE.md lists them).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { WarrenNode } from './node.js';
+import { WARREN_VERSION, RABBITMQ_COMPAT_VERSION } from './version.js';
+
+export interface MemoryStatus {
+  strategy: 'rss';
+  total: { rss: number; allocated: number; used: number };
+  breakdown: Record<string, number>;
+}
+
+export function memoryStatus(): MemoryStatus {
+  const m = process.memoryUsage();
+  const other = Math.max(0, m.rss - m.heapTotal - m.external);
+  return {
+    strategy: 'rss',
+    total: { rss: m.rss, allocated: m.heapTotal + m.external, used: m.heapUsed + m.external },
+    breakdown: {
+      heap_used: m.heapUsed,
+      heap_unused: m.heapTotal - m.heapUsed,
+      binary: m.arrayBuffers,
+      external_other: Math.max(0, m.external - m.arrayBuffers),
+      code_and_stacks: other,
+    },
+  };
+}
+
+export function memoryLimit(node: WarrenNode): number {
+  const w = node.settings.vmMemoryHighWatermark;
+  return 'relative' in w ? Math.floor(os.totalmem() * w.relative) : w.absolute;
+}
+
+export function diskFree(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return 0;
+  }
+}
+
+export function diskFreeLimit(node: WarrenNode): number {
+  const l = node.settings.diskFreeLimit;
+  return 'absolute' in l ? l.absolute : Math.floor(os.totalmem() * l.relative);
+}
+
+function fileDescriptors(): { totalUsed: number; totalLimit: number; socketsUsed: number; socketsLimit: number } {
+  let totalUsed = 0;
+  let socketsUsed = 0;
+  try {
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      totalUsed++;
+      try {
+        if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) socketsUsed++;
+      } catch {
+        // The descriptor closed while we looked.
+      }
+    }
+  } catch {
+    // No /proc: report zeros rather than guess.
+  }
+  let totalLimit = 0;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    if (m) totalLimit = Number(m[1]);
+  } catch {
+    // As above.
+  }
+  return { totalUsed, totalLimit, socketsUsed, socketsLimit: totalLimit };
+}
+
+export function runtimeDescription(): string {
+  return `Node.js ${process.version} [V8 ${process.versions.v8}] [${process.arch}] [cpus:${os.availableParallelism()}] [libuv ${process.versions.uv}]`;
+}
+
+export function nodeStatus(node: WarrenNode): Record<string, unknown> {
+  const md = node.metadata;
+  return {
+    pid: process.pid,
+    os: os.type(),
+    uptime: Math.floor((Date.now() - node.startedAt) / 1000),
+    isUnderMaintenance: false,
+    productName: 'Warren',
+    productVersion: WARREN_VERSION,
+    rabbitmqVersion: RABBITMQ_COMPAT_VERSION,
+    nodeName: node.name,
+    runtime: runtimeDescription(),
+    cryptoLib: `OpenSSL ${process.versions.openssl}`,
+    processes: { used: process.getActiveResourcesInfo().length, limit: fileDescriptors().totalLimit },
+    runQueue: Math.round(os.loadavg()[0]),
+    netTicktime: node.settings.netTicktime,
+    enabledPluginFile: node.env.enabledPluginsFile,
+    enabledPlugins: [],
+    dataDirectory: node.env.dataDir,
+    raftDataDirectory: path.join(node.env.dataDir, 'quorum', node.name),
+    configFiles: node.env.configFile && fs.existsSync(node.env.configFile) ? [node.env.configFile] : [],
+    logFiles: [node.env.logFile],
+    alarms: [],
+    memory: memoryStatus(),
+    vmMemoryHighWatermarkSetting: node.settings.vmMemoryHighWatermark,
+    vmMemoryHighWatermarkLimit: memoryLimit(node),
+    fileDescriptors: fileDescriptors(),
+    diskFreeLimit: diskFreeLimit(node),
+    diskFree: diskFree(node.env.dataDir),
+    totals: {
+      virtualHostCount: md ? md.vhosts.size : 0,
+      connectionCount: 0,
+      queueCount: 0,
+    },
+    listeners: node.listeners.map((l) => ({ ...l, node: node.name })),
+  };
+}

@@ -18,9 +18,17 @@ export function tableCell(term: Term): string {
   return formatErlangFlat(term);
 }
 
-/** Inside a list, composite values print as Erlang terms ({"x-queue-type","quorum"}). */
+/** Inside a list, a tuple prints compactly with its strings quoted: {"x-queue-type","quorum"}. */
 function listItem(term: Term): string {
-  return term instanceof Tuple || term instanceof ErlMap ? formatErlangFlat(term) : tableCell(term);
+  return term instanceof Tuple || term instanceof ErlMap ? nested(term) : tableCell(term);
+}
+
+function nested(term: Term): string {
+  if (typeof term === 'string') return JSON.stringify(term);
+  if (term instanceof Tuple) return `{${term.items.map(nested).join(',')}}`;
+  if (Array.isArray(term)) return `[${term.map(nested).join(',')}]`;
+  if (term instanceof ErlMap) return formatErlangFlat(term);
+  return tableCell(term);
 }
 
 /** The CLI-local number rabbitmqctl shows for a remote node's pids in JSON and Erlang output. */

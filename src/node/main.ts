@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CookieError, resolveCookie } from '../control/cookie.js';
-import { ConfigError, loadNodeSettings } from './settings.js';
+import { ConfigError, defaultConfig, loadConfigFile, type WarrenConfig } from './config.js';
 import { EnvError, readNodeEnv, type NodeEnv } from './env.js';
 import { Logger } from './log.js';
 import { WarrenNode } from './node.js';
@@ -37,9 +37,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     return fail(`Error: ${(err as Error).message}`, err instanceof EnvError ? EX_CONFIG : EX_SOFTWARE);
   }
-  let settings;
+  let config: WarrenConfig;
   try {
-    settings = loadNodeSettings(env);
+    config = env.configFile === undefined ? defaultConfig() : loadConfigFile(env.configFile);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, EX_CONFIG);
     throw err;
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   const log = new Logger(env.logFile, foreground);
-  const node = new WarrenNode(env, settings, log, cookie, serviceHandlers);
+  const node = new WarrenNode(env, config, log, cookie, serviceHandlers);
   try {
     await node.boot();
   } catch (err) {

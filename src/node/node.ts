@@ -9,7 +9,7 @@ import { startControlServer, type ControlServer, type Handler } from '../control
 import { Metadata } from '../broker/metadata.js';
 import type { NodeEnv } from './env.js';
 import type { Logger } from './log.js';
-import type { NodeSettings } from './settings.js';
+import type { WarrenConfig } from './config.js';
 import { registerWithPortMapper } from './portmapper-launch.js';
 
 export type AppState = 'booting' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -34,7 +34,7 @@ export class WarrenNode {
 
   constructor(
     readonly env: NodeEnv,
-    readonly settings: NodeSettings,
+    readonly config: WarrenConfig,
     readonly log: Logger,
     readonly cookie: string,
     private readonly handlers: (node: WarrenNode) => Map<string, Handler>,
@@ -77,7 +77,14 @@ export class WarrenNode {
     this.setAppState('starting');
     this.log.info(`Starting the app on node ${this.name}`);
     fs.mkdirSync(this.env.dataDir, { recursive: true });
-    this.metadata = Metadata.open(this.env.dataDir, this.settings.defaults);
+    const c = this.config;
+    this.metadata = Metadata.open(this.env.dataDir, {
+      vhost: c.defaultVhost,
+      user: c.defaultUser,
+      pass: c.defaultPass,
+      tags: c.defaultUserTags,
+      permissions: c.defaultPermissions,
+    });
     this.appListeners = [];
     this.setAppState('running');
     this.log.info(`Node ${this.name} is running the app`);

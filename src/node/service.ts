@@ -22,7 +22,7 @@ export function clusterStatus(node: WarrenNode): Record<string, unknown> {
   return {
     nodes: { disc: [self], ram: [] },
     runningNodes: node.appState === 'running' ? [self] : [],
-    clusterName: node.settings.clusterName ?? self,
+    clusterName: node.config.clusterName ?? self,
     partitions: {},
     alarms: { [self]: [] },
     listeners: { [self]: node.listeners.map((l) => ({ ...l, node: self })) },
@@ -35,7 +35,7 @@ export function clusterStatus(node: WarrenNode): Record<string, unknown> {
 }
 
 function environment(node: WarrenNode): TermJson {
-  const s = node.settings;
+  const s = node.config;
   const watermark = 'relative' in s.vmMemoryHighWatermark
     ? tFloat(s.vmMemoryHighWatermark.relative)
     : tTuple(tAtom('absolute'), s.vmMemoryHighWatermark.absolute);
@@ -48,14 +48,19 @@ function environment(node: WarrenNode): TermJson {
     [
       'rabbit',
       tProplist([
+        ['channel_max', s.channelMax],
         ['cluster_name', s.clusterName === undefined ? tAtom('undefined') : s.clusterName],
-        ['default_permissions', [s.defaults.permissions.configure, s.defaults.permissions.write, s.defaults.permissions.read]],
-        ['default_user', s.defaults.user],
-        ['default_user_tags', s.defaults.tags.map(tAtom)],
-        ['default_vhost', s.defaults.vhost],
+        ['cluster_partition_handling', tAtom(s.clusterPartitionHandling.strategy)],
+        ['default_permissions', [s.defaultPermissions.configure, s.defaultPermissions.write, s.defaultPermissions.read]],
+        ['default_user', s.defaultUser],
+        ['default_user_tags', s.defaultUserTags.map(tAtom)],
+        ['default_vhost', s.defaultVhost],
         ['disk_free_limit', diskLimit],
         ['enabled_plugins_file', tStr(node.env.enabledPluginsFile)],
+        ['frame_max', s.frameMax],
+        ['heartbeat', s.heartbeat],
         ['log_file', tStr(node.env.logFile)],
+        ['loopback_users', s.loopbackUsers],
         ['tcp_listeners', [tTuple(tStr('auto'), node.env.amqpPort)]],
         ['vm_memory_high_watermark', watermark],
       ]),

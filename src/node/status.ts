@@ -32,7 +32,7 @@ export function memoryStatus(): MemoryStatus {
 }
 
 export function memoryLimit(node: WarrenNode): number {
-  const w = node.settings.vmMemoryHighWatermark;
+  const w = node.config.vmMemoryHighWatermark;
   return 'relative' in w ? Math.floor(os.totalmem() * w.relative) : w.absolute;
 }
 
@@ -46,7 +46,7 @@ export function diskFree(dir: string): number {
 }
 
 export function diskFreeLimit(node: WarrenNode): number {
-  const l = node.settings.diskFreeLimit;
+  const l = node.config.diskFreeLimit;
   return 'absolute' in l ? l.absolute : Math.floor(os.totalmem() * l.relative);
 }
 
@@ -94,16 +94,16 @@ export function nodeStatus(node: WarrenNode): Record<string, unknown> {
     cryptoLib: `OpenSSL ${process.versions.openssl}`,
     processes: { used: process.getActiveResourcesInfo().length, limit: fileDescriptors().totalLimit },
     runQueue: Math.round(os.loadavg()[0]),
-    netTicktime: node.settings.netTicktime,
+    netTicktime: node.config.netTicktime,
     enabledPluginFile: node.env.enabledPluginsFile,
     enabledPlugins: [],
     dataDirectory: node.env.dataDir,
     raftDataDirectory: path.join(node.env.dataDir, 'quorum', node.name),
-    configFiles: node.env.configFile && fs.existsSync(node.env.configFile) ? [node.env.configFile] : [],
+    configFiles: node.config.configFile === undefined ? [] : [node.config.configFile],
     logFiles: [node.env.logFile],
     alarms: [],
     memory: memoryStatus(),
-    vmMemoryHighWatermarkSetting: node.settings.vmMemoryHighWatermark,
+    vmMemoryHighWatermarkSetting: node.config.vmMemoryHighWatermark,
     vmMemoryHighWatermarkLimit: memoryLimit(node),
     fileDescriptors: fileDescriptors(),
     diskFreeLimit: diskFreeLimit(node),

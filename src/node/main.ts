@@ -2,7 +2,7 @@
 // once the node answers, its pid file written). Exit codes follow RabbitMQ's: 78 for a bad
 // configuration, 69 when a port or the node name is taken, 70 for anything else.
 
-import { fork } from 'node:child_process';
+import { execaNode } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { CookieError, resolveCookie } from '../control/cookie.js';
 import { ConfigError, defaultConfig, loadConfigFile, type WarrenConfig } from './config.js';
@@ -96,15 +96,19 @@ function printBanner(env: NodeEnv): void {
 /** Starts this node as a background process and returns once it answers on its control port. */
 async function startDetached(argv: string[]): Promise<void> {
   const script = fileURLToPath(new URL('../../bin/warren-server', import.meta.url));
-  const child = fork(script, argv, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-  const outcome = await new Promise<ReadyMessage>((resolve) => {
-    child.once('message', (m) => resolve(m as ReadyMessage));
-    child.once('exit', (code) => resolve({ error: `warren-server exited with code ${code} while starting`, code: code ?? EX_SOFTWARE }));
-  });
+  const child = execaNode(script, argv, { detached: true, stdio: 'ignore', ipc: true, reject: false });
+  const outcome = await Promise.race([
+    child.getOneMessage() as Promise<ReadyMessage>,
+    child.then((r): ReadyMessage => ({
+      error: `warren-server exited with code ${String(r.exitCode)} while starting`,
+      code: r.exitCode ?? EX_SOFTWARE,
+    })),
+  ]);
   if ('error' in outcome) {
     process.stderr.write(`${outcome.error}\n`);
     process.exit(outcome.code);
   }
-  child.unref();
   child.disconnect();
+  child.unref();
+  process.exit(0);
 }

@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { Host, HOSTNAME, processAlive, waitFor, type NodeHandle } from '../harness.js';
+import { Host, HOSTNAME, processAlive, reference, stripAnsi, waitFor, type NodeHandle } from '../harness.js';
+import { WARREN_VERSION } from '../../src/node/version.js';
 
 describe('a single node driven by warrenctl', () => {
   const host = new Host();
@@ -127,6 +128,22 @@ describe('a single node driven by warrenctl', () => {
 
     const erl = await host.ctl(node, ['cluster_status', '--formatter', 'erlang']);
     expect(erl.stdout).toContain(`[{nodes,[{disc,[${node.name}]}]},\n {running_nodes,[${node.name}]},\n {cluster_name,<<"${node.name}">>},`);
+  });
+
+  it('prints cluster_status text byte for byte as rabbitmqctl, apart from honest differences', async () => {
+    // Differences: the node's own name and ports, the product and runtime on the Versions line,
+    // no AMQP listener yet, and no stream_queue feature flag (Warren has no streams).
+    const expected = stripAnsi(reference('01-single-node/003').stdout)
+      .replaceAll('rabbit@vm', node.name)
+      .replace('25672', String(node.distPort))
+      .replace(/: RabbitMQ 3\.10\.8 on Erlang 25\.2\.3/, `: Warren ${WARREN_VERSION} on Node.js ${process.versions.node}`)
+      .split('\n')
+      .filter((line) => !line.includes('protocol: amqp') && !line.includes('stream_queue'))
+      .join('\n');
+    const r = await host.ctl(node, ['cluster_status']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: expected, stderr: '' });
+    const quiet = await host.ctl(node, ['cluster_status', '-q']);
+    expect(quiet.stdout).toBe(expected.slice(expected.indexOf('\n') + 1));
   });
 
   it('prints the application environment as an Erlang term', async () => {

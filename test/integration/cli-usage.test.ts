@@ -85,11 +85,14 @@ describe('usage and help', () => {
   });
 
   it('writes bold headings on a terminal, and none under NO_COLOR', async () => {
-    const tty = await execa('script', ['-qec', 'node bin/warrenctl help stop_app', '/dev/null'], { reject: false });
+    // A clean environment: chalk, like most tools, turns colour off under CI=... too.
+    const env = { PATH: process.env.PATH, TERM: 'xterm' };
+    const tty = await execa('script', ['-qec', 'node bin/warrenctl help stop_app', '/dev/null'], { reject: false, env, extendEnv: false });
     expect(String(tty.stdout)).toContain('\x1b[1mUsage\x1b[0m');
     const noColor = await execa('script', ['-qec', 'node bin/warrenctl help stop_app', '/dev/null'], {
       reject: false,
-      env: { NO_COLOR: '1' },
+      env: { ...env, NO_COLOR: '1' },
+      extendEnv: false,
     });
     expect(String(noColor.stdout)).not.toContain('\x1b[');
   });

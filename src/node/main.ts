@@ -73,7 +73,18 @@ export async function main(argv: string[]): Promise<void> {
   if (foreground) printBanner(env);
   process.send?.({ ready: true } satisfies ReadyMessage);
   process.disconnect?.();
-  await node.startApp();
+  try {
+    await node.startApp();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const message =
+      e.code === 'EADDRINUSE'
+        ? `Error: the AMQP port ${env.amqpPort} of node ${env.nodeName} is already in use`
+        : `Error: could not start the app on node ${env.nodeName}: ${e.stack ?? e.message}`;
+    log.error(message);
+    process.stderr.write(`${message}\n`);
+    await node.shutdown('the app failed to start', e.code === 'EADDRINUSE' ? EX_UNAVAILABLE : EX_SOFTWARE);
+  }
 }
 
 function printBanner(env: NodeEnv): void {

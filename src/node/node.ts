@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HeldRegistration } from './portmapper-client.js';
 import { startControlServer, type ControlServer, type Handler } from '../control/server.js';
+import { Broker } from '../broker/broker.js';
 import { Metadata } from '../broker/metadata.js';
+import { AmqpServer } from '../amqp/server.js';
+import { RABBITMQ_COMPAT_VERSION } from './version.js';
 import type { NodeEnv } from './env.js';
 import type { Logger } from './log.js';
 import type { WarrenConfig } from './config.js';
@@ -24,7 +27,8 @@ export interface Listener {
 export class WarrenNode {
   readonly startedAt = Date.now();
   appState: AppState = 'booting';
-  metadata: Metadata | undefined;
+  broker: Broker | undefined;
+  amqp: AmqpServer | undefined;
   creation = 0;
   private control: ControlServer | undefined;
   private registration: HeldRegistration | undefined;
@@ -78,14 +82,33 @@ export class WarrenNode {
     this.log.info(`Starting the app on node ${this.name}`);
     fs.mkdirSync(this.env.dataDir, { recursive: true });
     const c = this.config;
-    this.metadata = Metadata.open(this.env.dataDir, {
-      vhost: c.defaultVhost,
-      user: c.defaultUser,
-      pass: c.defaultPass,
-      tags: c.defaultUserTags,
-      permissions: c.defaultPermissions,
+    const metadata = Metadata.open(this.env.dataDir, Broker.defaults(c));
+    const broker = new Broker(this.name, metadata);
+    const amqp = new AmqpServer({
+      port: this.env.amqpPort,
+      broker,
+      settings: {
+        frameMax: c.frameMax,
+        channelMax: c.channelMax,
+        heartbeat: c.heartbeat,
+        loopbackUsers: c.loopbackUsers,
+        handshakeTimeoutMs: c.handshakeTimeout === 'infinity' ? 2 ** 31 - 1 : c.handshakeTimeout,
+      },
+      product: { name: 'Warren', version: RABBITMQ_COMPAT_VERSION, clusterName: c.clusterName ?? this.name },
+      log: (level, text) => this.log.log(level, text),
     });
-    this.appListeners = [];
+    try {
+      await amqp.listen();
+    } catch (err) {
+      broker.stop();
+      this.setAppState('stopped');
+      throw err;
+    }
+    this.broker = broker;
+    this.amqp = amqp;
+    this.appListeners = [
+      { protocol: 'amqp', port: this.env.amqpPort, interface: '[::]', purpose: 'AMQP 0-9-1 and AMQP 1.0' },
+    ];
     this.setAppState('running');
     this.log.info(`Node ${this.name} is running the app`);
   }
@@ -95,7 +118,10 @@ export class WarrenNode {
     this.setAppState('stopping');
     this.log.info(`Stopping the app on node ${this.name}`);
     this.appListeners = [];
-    this.metadata = undefined;
+    await this.amqp?.close();
+    this.broker?.stop();
+    this.amqp = undefined;
+    this.broker = undefined;
     this.setAppState('stopped');
     this.log.info(`Stopped the app on node ${this.name}`);
   }

@@ -80,7 +80,7 @@ export function runtimeDescription(): string {
 }
 
 export function nodeStatus(node: WarrenNode): Record<string, unknown> {
-  const md = node.metadata;
+  const broker = node.broker;
   return {
     pid: process.pid,
     os: os.type(),
@@ -109,9 +109,9 @@ export function nodeStatus(node: WarrenNode): Record<string, unknown> {
     diskFreeLimit: diskFreeLimit(node),
     diskFree: diskFree(node.env.dataDir),
     totals: {
-      virtualHostCount: md ? md.vhosts.size : 0,
-      connectionCount: 0,
-      queueCount: 0,
+      virtualHostCount: broker ? broker.vhosts.size : 0,
+      connectionCount: node.amqp ? node.amqp.connections.size : 0,
+      queueCount: broker ? [...broker.vhosts.values()].reduce((n, v) => n + v.queues.size, 0) : 0,
     },
     listeners: node.listeners.map((l) => ({ ...l, node: node.name })),
   };

@@ -64,7 +64,7 @@ export class AmqpConnection implements ChannelHost {
   private lastReceived = Date.now();
   private sentSinceBeat = false;
   private blocked = false;
-  private processing: Promise<void> | undefined;
+  private processing = false;
   private closedChannels = new Set<number>();
   user = '';
   vhost = '';
@@ -158,7 +158,10 @@ export class AmqpConnection implements ChannelHost {
     this.lastReceived = Date.now();
     if (this.state === 'closed') return;
     this.parser.push(chunk);
-    if (this.processing === undefined) this.processing = this.drain();
+    if (!this.processing) {
+      this.processing = true;
+      void this.drain();
+    }
   }
 
   /** Handles frames in order; an asynchronous method (a durable declare) holds the ones after it. */
@@ -180,7 +183,7 @@ export class AmqpConnection implements ChannelHost {
     } catch (err) {
       this.fail(err);
     } finally {
-      this.processing = undefined;
+      this.processing = false;
     }
   }
 
@@ -191,6 +194,7 @@ export class AmqpConnection implements ChannelHost {
       return;
     }
     if (err instanceof AmqpError) {
+      this.host.log('warning', `AMQP connection ${this.peer}: closing with ${err.replyCode}: ${err.replyText}`);
       this.closeConnection(err);
       return;
     }

@@ -64,6 +64,8 @@ export class AmqpConnection implements ChannelHost {
   private lastReceived = Date.now();
   private sentSinceBeat = false;
   private blocked = false;
+  /** A publish arrived while blocked: reading and frame handling wait for the unblock. */
+  private heldByAlarm = false;
   private processing = false;
   private closedChannels = new Set<number>();
   user = '';
@@ -174,6 +176,8 @@ export class AmqpConnection implements ChannelHost {
           this.startHandshake();
           continue;
         }
+        // Blocked by an alarm: hold this connection's frames after its first publish.
+        if (this.blocked && this.heldByAlarm) return;
         const frame = this.parser.next();
         if (frame === null) return;
         const pending = this.handleFrame(frame.type, frame.channel, frame.payload);
@@ -256,7 +260,10 @@ export class AmqpConnection implements ChannelHost {
     if (ch === undefined) throw new AmqpError(CHANNEL_ERROR, `expected 'channel.open'`);
     if (type === FRAME_HEADER) return this.channelCall(ch, () => ch.handleHeader(payload));
     if (type === FRAME_BODY) {
-      if (this.blocked) this.socket.pause();
+      if (this.blocked) {
+        this.heldByAlarm = true;
+        this.socket.pause();
+      }
       return this.channelCall(ch, () => ch.handleBody(payload));
     }
     throw new AmqpError(FRAME_ERROR, `unknown frame type ${type}`);
@@ -428,7 +435,12 @@ export class AmqpConnection implements ChannelHost {
       if (wants) this.sendMethod(0, 'connection.blocked', { reason });
     } else {
       if (wants) this.sendMethod(0, 'connection.unblocked', {});
+      this.heldByAlarm = false;
       this.socket.resume();
+      if (!this.processing) {
+        this.processing = true;
+        void this.drain();
+      }
     }
   }
 

@@ -12,6 +12,8 @@ const loaders: Record<string, () => Promise<{ default: Command }>> = {
   help: () => import('./commands/help.js'),
   ping: () => import('./commands/ping.js'),
   reset: () => import('./commands/reset.js'),
+  set_disk_free_limit: () => import('./commands/set_disk_free_limit.js'),
+  set_vm_memory_high_watermark: () => import('./commands/set_vm_memory_high_watermark.js'),
   shutdown: () => import('./commands/shutdown.js'),
   start_app: () => import('./commands/start_app.js'),
   status: () => import('./commands/status.js'),

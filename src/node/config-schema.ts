@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 
 import type { ConfEntry, ConfigProblem } from './config-syntax.js';
+import { parseInformationUnit } from './information-units.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 type Datatype<T> = (raw: string) => Parsed<T>;
@@ -119,24 +120,11 @@ const bytesize: Datatype<number> = (raw) => {
 };
 
 // The absolute memory and disk limits are not cuttlefish bytesizes: RabbitMQ keeps the text and
-// reads it with its own unit table, where the units without "i" are powers of 1000, except the
-// one-letter ones. A value it cannot read RabbitMQ logs and ignores; Warren refuses it
-// (stricter). "KiB", which RabbitMQ's table lists but then fails on, works here.
-const INFORMATION_UNITS: Record<string, number> = {
-  '': 1,
-  ...Object.fromEntries(['k', 'K', 'kiB', 'KiB', 'kib', 'KIB'].map((u) => [u, 1024])),
-  ...Object.fromEntries(['m', 'M', 'MiB', 'mib', 'MIB'].map((u) => [u, 1024 ** 2])),
-  ...Object.fromEntries(['g', 'G', 'GiB', 'gib', 'GIB'].map((u) => [u, 1024 ** 3])),
-  ...Object.fromEntries(['kB', 'KB', 'kb', 'Kb'].map((u) => [u, 1000])),
-  ...Object.fromEntries(['MB', 'mb', 'Mb'].map((u) => [u, 1000 ** 2])),
-  ...Object.fromEntries(['GB', 'gb', 'Gb'].map((u) => [u, 1000 ** 3])),
-};
-
+// reads it with its own unit table (information-units.ts). A value it cannot read RabbitMQ logs
+// and ignores; Warren refuses it (stricter).
 const informationUnit: Datatype<number> = (raw) => {
-  const match = /^(\d+)([A-Za-z]*)$/.exec(raw);
-  const multiplier = match ? INFORMATION_UNITS[match[2]!] : undefined;
-  const value = match && multiplier ? Number(match[1]) * multiplier : NaN;
-  return Number.isSafeInteger(value)
+  const value = parseInformationUnit(raw);
+  return value !== undefined
     ? ok(value)
     : fail(
         `${quote(raw)} cannot be converted to a number of bytes (write bytes, or a whole number ` +

@@ -10,6 +10,7 @@ import { Broker } from '../broker/broker.js';
 import { Metadata } from '../broker/metadata.js';
 import { AmqpServer } from '../amqp/server.js';
 import { RABBITMQ_COMPAT_VERSION } from './version.js';
+import { ResourceMonitor } from './alarms.js';
 import type { NodeEnv } from './env.js';
 import type { Logger } from './log.js';
 import type { WarrenConfig } from './config.js';
@@ -29,6 +30,7 @@ export class WarrenNode {
   appState: AppState = 'booting';
   broker: Broker | undefined;
   amqp: AmqpServer | undefined;
+  readonly resources: ResourceMonitor;
   creation = 0;
   private control: ControlServer | undefined;
   private registration: HeldRegistration | undefined;
@@ -42,7 +44,12 @@ export class WarrenNode {
     readonly log: Logger,
     readonly cookie: string,
     private readonly handlers: (node: WarrenNode) => Map<string, Handler>,
-  ) {}
+  ) {
+    this.resources = new ResourceMonitor(env.nodeName, config, env.dataDir, log, (active) => {
+      const reason = active.includes('memory') ? 'low on memory' : 'low on disk';
+      this.amqp?.setAlarm(active.length > 0, reason);
+    });
+  }
 
   get name(): string {
     return this.env.nodeName;
@@ -106,6 +113,8 @@ export class WarrenNode {
     }
     this.broker = broker;
     this.amqp = amqp;
+    this.resources.start();
+    if (this.resources.alarms().length > 0) amqp.setAlarm(true, 'low on memory');
     this.appListeners = [
       { protocol: 'amqp', port: this.env.amqpPort, interface: '[::]', purpose: 'AMQP 0-9-1 and AMQP 1.0' },
     ];
@@ -118,6 +127,7 @@ export class WarrenNode {
     this.setAppState('stopping');
     this.log.info(`Stopping the app on node ${this.name}`);
     this.appListeners = [];
+    this.resources.stop();
     await this.amqp?.close();
     this.broker?.stop();
     this.amqp = undefined;

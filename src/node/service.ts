@@ -24,7 +24,7 @@ export function clusterStatus(node: WarrenNode): Record<string, unknown> {
     runningNodes: node.appState === 'running' ? [self] : [],
     clusterName: node.config.clusterName ?? self,
     partitions: {},
-    alarms: { [self]: [] },
+    alarms: { [self]: node.resources.alarms() },
     listeners: { [self]: node.listeners.map((l) => ({ ...l, node: self })) },
     versions: {
       [self]: { productName: 'Warren', productVersion: WARREN_VERSION, nodejsVersion: process.versions.node },
@@ -130,6 +130,20 @@ export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
   h.set('reset', async (args) => {
     requireStopped(node);
     await node.reset(args.force === true);
+    return 'ok';
+  });
+
+  h.set('set_vm_memory_high_watermark', async (args) => {
+    node.config.vmMemoryHighWatermark =
+      args.absolute !== undefined ? { absolute: Number(args.absolute) } : { relative: Number(args.relative) };
+    await node.resources.check();
+    return 'ok';
+  });
+
+  h.set('set_disk_free_limit', async (args) => {
+    node.config.diskFreeLimit =
+      args.absolute !== undefined ? { absolute: Number(args.absolute) } : { relative: Number(args.relative) };
+    await node.resources.check();
     return 'ok';
   });
 

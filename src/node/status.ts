@@ -31,23 +31,13 @@ export function memoryStatus(): MemoryStatus {
   };
 }
 
-export function memoryLimit(node: WarrenNode): number {
-  const w = node.config.vmMemoryHighWatermark;
-  return 'relative' in w ? Math.floor(os.totalmem() * w.relative) : w.absolute;
-}
-
 export function diskFree(dir: string): number {
   try {
-    const s = fs.statfsSync(dir);
-    return s.bavail * s.bsize;
+    const st = fs.statfsSync(dir);
+    return st.bavail * st.bsize;
   } catch {
     return 0;
   }
-}
-
-export function diskFreeLimit(node: WarrenNode): number {
-  const l = node.config.diskFreeLimit;
-  return 'absolute' in l ? l.absolute : Math.floor(os.totalmem() * l.relative);
 }
 
 function fileDescriptors(): { totalUsed: number; totalLimit: number; socketsUsed: number; socketsLimit: number } {
@@ -101,12 +91,12 @@ export function nodeStatus(node: WarrenNode): Record<string, unknown> {
     raftDataDirectory: path.join(node.env.dataDir, 'quorum', node.name),
     configFiles: node.config.configFile === undefined ? [] : [node.config.configFile],
     logFiles: [node.env.logFile],
-    alarms: [],
+    alarms: node.resources.alarms(),
     memory: memoryStatus(),
     vmMemoryHighWatermarkSetting: node.config.vmMemoryHighWatermark,
-    vmMemoryHighWatermarkLimit: memoryLimit(node),
+    vmMemoryHighWatermarkLimit: node.resources.memoryLimit(),
     fileDescriptors: fileDescriptors(),
-    diskFreeLimit: diskFreeLimit(node),
+    diskFreeLimit: node.resources.diskLimit(),
     diskFree: diskFree(node.env.dataDir),
     totals: {
       virtualHostCount: broker ? broker.vhosts.size : 0,

@@ -132,13 +132,14 @@ describe('a single node driven by warrenctl', () => {
 
   it('prints cluster_status text byte for byte as rabbitmqctl, apart from honest differences', async () => {
     // Differences: the node's own name and ports, the product and runtime on the Versions line,
-    // no AMQP listener yet, and no stream_queue feature flag (Warren has no streams).
+    // and no stream_queue feature flag (Warren has no streams).
     const expected = stripAnsi(reference('01-single-node/003').stdout)
       .replaceAll('rabbit@vm', node.name)
-      .replace('25672', String(node.distPort))
+      .replace('port: 25672', `port: ${node.distPort}`)
+      .replace('port: 5672', `port: ${node.amqpPort}`)
       .replace(/: RabbitMQ 3\.10\.8 on Erlang 25\.2\.3/, `: Warren ${WARREN_VERSION} on Node.js ${process.versions.node}`)
       .split('\n')
-      .filter((line) => !line.includes('protocol: amqp') && !line.includes('stream_queue'))
+      .filter((line) => !line.includes('stream_queue'))
       .join('\n');
     const r = await host.ctl(node, ['cluster_status']);
     expect(r).toMatchObject({ exitCode: 0, stdout: expected, stderr: '' });

@@ -2,6 +2,7 @@
 // partitions, listeners and feature flags, as text, an Erlang term or JSON.
 
 import type { Command } from '../command.js';
+import { alarmText } from './status.js';
 import { Atom, Charlist, ErlMap, Tuple, type Term } from '../term.js';
 
 interface Listener {
@@ -33,7 +34,7 @@ function text(d: ClusterData, b: (s: string) => string): string {
     ['Disk Nodes', sorted(d.nodes.disc)],
   ];
   if (d.nodes.ram.length > 0) sections.push(['RAM Nodes', sorted(d.nodes.ram)]);
-  const alarms = running.flatMap((n) => (d.alarms[n] ?? []).map((a) => `Node: ${n}, alarm: ${a}`));
+  const alarms = running.flatMap((n) => (d.alarms[n] ?? []).map((a) => alarmText(a, n)));
   const partitions = sorted(Object.keys(d.partitions)).flatMap((n) =>
     d.partitions[n].length > 0 ? [`Node ${n} cannot communicate with ${d.partitions[n].join(', ')}`] : [],
   );
@@ -60,7 +61,7 @@ function json(d: ClusterData): unknown {
   const byNode = <T, R>(m: Record<string, T>, f: (v: T) => R) =>
     Object.fromEntries(sorted(Object.keys(m)).map((k) => [k, f(m[k])]));
   return {
-    alarms: Object.values(d.alarms).flat(),
+    alarms: Object.entries(d.alarms).flatMap(([node, as]) => as.map((resource) => ({ node, resource, type: 'resource_limit' }))),
     cluster_name: d.clusterName,
     disk_nodes: d.nodes.disc,
     feature_flags: d.featureFlags.map((f) => ({
@@ -115,7 +116,12 @@ function erlang(d: ClusterData): Term {
     kv('running_nodes', atoms(d.runningNodes)),
     kv('cluster_name', d.clusterName),
     kv('partitions', Object.entries(d.partitions).map(([n, ps]) => new Tuple([new Atom(n), atoms(ps)]))),
-    kv('alarms', perNode(d.alarms, (as) => atoms(as))),
+    kv(
+      'alarms',
+      d.runningNodes
+        .filter((n) => n in d.alarms)
+        .map((n) => new Tuple([new Atom(n), d.alarms[n].map((a) => new Tuple([new Atom('resource_limit'), new Atom(a), new Atom(n)]))])),
+    ),
     kv('listeners', perNode(d.listeners, (ls) => ls.map(listenerTerm))),
     kv(
       'versions',

@@ -95,7 +95,7 @@ export function statusText(s: StatusData, unit: Unit, b: (x: string) => string):
     section(b, 'Data directory', [`Node data directory: ${s.dataDirectory}`, `Raft data directory: ${s.raftDataDirectory}`]),
     section(b, 'Config files', s.configFiles.map((f) => ` * ${f}`)),
     section(b, 'Log file(s)', s.logFiles.map((f) => ` * ${f}`)),
-    section(b, 'Alarms', s.alarms.length === 0 ? ['(none)'] : s.alarms),
+    section(b, 'Alarms', s.alarms.length === 0 ? ['(none)'] : s.alarms.map((a) => alarmText(a, s.nodeName))),
     section(b, 'Memory', memoryLines(s, unit)),
     section(b, 'File Descriptors', [
       `Total: ${s.fileDescriptors.totalUsed}, limit: ${s.fileDescriptors.totalLimit}`,
@@ -118,7 +118,7 @@ function statusJson(s: StatusData): unknown {
   const fd = s.fileDescriptors;
   return {
     active_plugins: s.enabledPlugins,
-    alarms: s.alarms,
+    alarms: s.alarms.map((resource) => ({ node: s.nodeName, resource, type: 'resource_limit' })),
     config_files: s.configFiles,
     crypto_lib_version: s.cryptoLib,
     data_directory: s.dataDirectory,
@@ -178,7 +178,7 @@ function statusTerm(s: StatusData): Term {
     kv('raft_data_directory', str(s.raftDataDirectory)),
     kv('config_files', s.configFiles.map(str)),
     kv('log_files', s.logFiles.map(str)),
-    kv('alarms', s.alarms.map((a) => new Atom(a))),
+    kv('alarms', s.alarms.map((a) => new Tuple([new Atom('resource_limit'), new Atom(a), new Atom(s.nodeName)]))),
     kv('memory', [
       ...Object.entries(s.memory.breakdown).map(([k, v]) => kv(k, v)),
       kv('total', [kv('rss', s.memory.total.rss), kv('allocated', s.memory.total.allocated), kv('used', s.memory.total.used)]),
@@ -202,6 +202,11 @@ function statusTerm(s: StatusData): Term {
     ]),
     kv('listeners', s.listeners.map((l) => new Tuple([new Atom('listener'), new Atom(l.node), new Atom(l.protocol), l.port]))),
   ];
+}
+
+/** How rabbitmqctl names a resource alarm. */
+export function alarmText(resource: string, node: string): string {
+  return `${resource === 'disk' ? 'Free disk space' : 'Memory'} alarm on node ${node}`;
 }
 
 const status: Command = {

@@ -66,6 +66,8 @@ interface Pending {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+/** The user-id property's presence flag. */
+const USER_ID_FLAG = 0x0010;
 
 function copy(b: Buffer): Buffer {
   const out = Buffer.allocUnsafe(b.length);
@@ -280,6 +282,7 @@ export class Channel implements ConsumerChannel {
     let propertyBytes = p.propertyBytes as Buffer;
     const scanned = scanProperties(propertyBytes);
     if (scanned === undefined) throw new AmqpError(FRAME_ERROR, 'malformed content header properties');
+    if (propertyBytes.readUInt16BE(0) & USER_ID_FLAG) this.checkUserId(propertyBytes);
     const ttl = parseExpiration(scanned.expiration);
     if (ttl === -2) throw new AmqpError(PRECONDITION_FAILED, `invalid expiration '${scanned.expiration}'`);
     const vh = this.host.broker.vhost(this.host.vhost);
@@ -306,6 +309,17 @@ export class Channel implements ConsumerChannel {
       return;
     }
     this.route(msg, p.mandatory, seq);
+  }
+
+  /** A message may only claim the user who published it. */
+  private checkUserId(propertyBytes: Buffer): void {
+    const userId = decodeProperties(propertyBytes).userId;
+    if (userId !== undefined && userId !== this.host.user) {
+      throw new AmqpError(
+        PRECONDITION_FAILED,
+        `user_id property set to '${userId}' but authenticated user was '${this.host.user}'`,
+      );
+    }
   }
 
   private route(msg: Message, mandatory: boolean, seq: number): void {
@@ -389,14 +403,18 @@ export class Channel implements ConsumerChannel {
     if (this.closing) return;
     let oldestOutstanding = Infinity;
     for (const s of this.outstandingConfirms) if (s < oldestOutstanding) oldestOutstanding = s;
-    for (const seq of this.nacksToSend) this.send('basic.nack', { deliveryTag: seq, multiple: false, requeue: false });
+    // RabbitMQ sets requeue on the nacks it sends, though it means nothing there.
+    for (const seq of this.nacksToSend) this.send('basic.nack', { deliveryTag: seq, multiple: false, requeue: true });
     let covered = 0;
+    let coveredCount = 0;
     for (const seq of this.confirmsToSend) {
-      if (seq < oldestOutstanding) covered = Math.max(covered, seq);
-      else this.send('basic.ack', { deliveryTag: seq, multiple: false });
+      if (seq < oldestOutstanding) {
+        covered = Math.max(covered, seq);
+        coveredCount++;
+      } else this.send('basic.ack', { deliveryTag: seq, multiple: false });
     }
     // Every tag below the oldest outstanding one is settled, so one ack covers them all.
-    if (covered > 0) this.send('basic.ack', { deliveryTag: covered, multiple: true });
+    if (covered > 0) this.send('basic.ack', { deliveryTag: covered, multiple: coveredCount > 1 });
     this.confirmsToSend = [];
     this.nacksToSend = [];
   }
@@ -451,6 +469,13 @@ export class Channel implements ConsumerChannel {
   }
 
   private async queueDeclare(a: MethodArgs<'queue.declare'>): Promise<void> {
+    if (a.passive && (a.queue === REPLY_TO || a.queue.startsWith(`${REPLY_TO}.`))) {
+      // The pseudo-queue exists for every channel; a reply-to name while its requester consumes.
+      const known = a.queue === REPLY_TO || this.host.replyTo.lookup(a.queue.slice(REPLY_TO.length + 1)) !== undefined;
+      if (!known) throw new AmqpError(NOT_FOUND, `no queue '${a.queue}' in vhost '${this.host.vhost}'`);
+      if (!a.nowait) this.send('queue.declare-ok', { queue: a.queue, messageCount: 0, consumerCount: 1 });
+      return;
+    }
     const q = await this.host.broker.declareQueue(
       this.host.vhost,
       a.queue,
@@ -601,23 +626,30 @@ export class Channel implements ConsumerChannel {
   }
 
   private ack(deliveryTag: number, multiple: boolean): void {
-    const settled = this.takeUnacked(deliveryTag, multiple, 'basic.ack');
     const apply = () => {
-      for (const u of settled) {
+      for (const u of this.takeUnacked(deliveryTag, multiple, 'basic.ack')) {
         u.queue?.settle(u.entry, u.consumer);
         if (u.queue !== undefined) this.kicked.add(u.queue);
       }
       this.kickSettledQueues();
     };
-    if (this.txMode) this.txAcks.push(apply);
-    else apply();
+    this.settleOrDefer(deliveryTag, multiple, apply);
   }
 
   private nack(deliveryTag: number, multiple: boolean, requeue: boolean, method: string): void {
-    const settled = this.takeUnacked(deliveryTag, multiple, method);
-    const apply = () => this.returnToQueues(settled, requeue);
-    if (this.txMode) this.txAcks.push(apply);
-    else apply();
+    this.settleOrDefer(deliveryTag, multiple, () => this.returnToQueues(this.takeUnacked(deliveryTag, multiple, method), requeue));
+  }
+
+  /** In a transaction acks wait for commit (the deliveries stay unacked until then). */
+  private settleOrDefer(deliveryTag: number, multiple: boolean, apply: () => void): void {
+    if (!this.txMode) {
+      apply();
+      return;
+    }
+    if (!multiple && !this.unacked.has(deliveryTag)) {
+      throw new AmqpError(PRECONDITION_FAILED, `unknown delivery tag ${deliveryTag}`);
+    }
+    this.txAcks.push(apply);
   }
 
   private kickSettledQueues(): void {

@@ -10,7 +10,7 @@ import { Channel, type ChannelHost, type ReplyToRegistry } from './channel.js';
 import { AmqpError, ProtocolHeaderError } from './errors.js';
 import { HEARTBEAT_FRAME } from './frame.js';
 import { FrameParser } from './frame-parser.js';
-import { decodeMethod, encodeMethodFrame, type Method, type MethodArgs } from './methods.js';
+import { decodeMethod, encodeMethodFrame, methodCodec, type Method, type MethodArgs } from './methods.js';
 import {
   ACCESS_REFUSED,
   CHANNEL_ERROR,
@@ -49,6 +49,9 @@ export interface ConnectionHost {
 }
 
 type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
+
+/** How long a refused or misbehaving client waits before its socket closes (slows guessing). */
+const REFUSAL_DELAY_MS = 3000;
 
 /** Pending writes above this stop deliveries until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -199,6 +202,11 @@ export class AmqpConnection implements ChannelHost {
     }
     if (err instanceof AmqpError) {
       this.host.log('warning', `AMQP connection ${this.peer}: closing with ${err.replyCode}: ${err.replyText}`);
+      if (this.state === 'start' || this.state === 'tune') {
+        // Before the connection is open a broken client gets no explanation, only a delay.
+        this.dropAfterDelay();
+        return;
+      }
       this.closeConnection(err);
       return;
     }
@@ -306,7 +314,27 @@ export class AmqpConnection implements ChannelHost {
     });
   }
 
+  private dropAfterDelay(): void {
+    this.state = 'closed';
+    this.socket.pause();
+    setTimeout(() => this.socket.destroy(), REFUSAL_DELAY_MS).unref();
+  }
+
   private connectionMethod(m: Method): Promise<void> | void {
+    try {
+      return this.connectionMethodOf(m);
+    } catch (err) {
+      // Refusals of the handshake's own methods (login, vhost) are explained with a close.
+      if (err instanceof AmqpError && (m.name === 'connection.start-ok' || m.name === 'connection.open' || m.name === 'connection.tune-ok')) {
+        const { classId, methodId } = methodCodec(m.name).spec;
+        this.closeConnection(err.withMethod(classId, methodId));
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private connectionMethodOf(m: Method): Promise<void> | void {
     switch (m.name) {
       case 'connection.start-ok':
         if (this.state !== 'start') break;
@@ -350,11 +378,16 @@ export class AmqpConnection implements ChannelHost {
         ACCESS_REFUSED,
         `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
       );
-      if (this.authFailureClose) this.closeConnection(err);
-      else {
-        this.state = 'closed';
-        this.socket.destroy();
-      }
+      // The refusal is explained to clients that can take it; the socket closes after a delay
+      // either way, without waiting for close-ok.
+      if (this.authFailureClose) this.sendMethod(0, 'connection.close', {
+        replyCode: err.replyCode,
+        replyText: err.replyText,
+        classId: 0,
+        methodId: 0,
+      });
+      this.flush();
+      this.dropAfterDelay();
     };
     if (creds === undefined) return refuse('malformed credentials');
     if (!authenticate(this.host.broker.metadata, creds)) return refuse('invalid credentials');

@@ -103,7 +103,7 @@ export class AmqpServer implements ConnectionHost, ReplyToRegistry {
   }
 
   register(channel: Channel): string {
-    const id = randomBytes(18).toString('base64url');
+    const id = randomBytes(18).toString('base64');
     this.replies.set(id, channel);
     return id;
   }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AmqpError } from '../amqp/errors.js';
 import {
   ACCESS_REFUSED,
+  COMMAND_INVALID,
   NOT_ALLOWED,
   NOT_FOUND,
   PRECONDITION_FAILED,
@@ -111,6 +112,7 @@ export class Broker implements QueueHost {
       if (existing === undefined) throw exchangeNotFound(vhostName, name);
       return;
     }
+    if (name === '') throw new AmqpError(ACCESS_REFUSED, 'operation not permitted on the default exchange');
     if (name.startsWith('amq.') && existing === undefined) {
       throw new AmqpError(ACCESS_REFUSED, `exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
@@ -128,10 +130,11 @@ export class Broker implements QueueHost {
       differs('durable', d.durable, existing.durable);
       differs('auto_delete', d.autoDelete, existing.autoDelete);
       differs('internal', d.internal, existing.internal);
+      checkEquivalentArguments(existing.args, d.args, 'exchange', name, vhostName);
       return;
     }
     if (!EXCHANGE_TYPES.includes(type as ExchangeType)) {
-      throw new AmqpError(503, `invalid exchange type '${type}'`);
+      throw new AmqpError(COMMAND_INVALID, `unknown exchange type '${type}'`);
     }
     vh.exchanges.set(name, new Exchange(vhostName, name, type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args));
     if (d.durable) {
@@ -149,7 +152,8 @@ export class Broker implements QueueHost {
       throw new AmqpError(ACCESS_REFUSED, `operation not permitted on the default exchange`);
     }
     const ex = vh.exchanges.get(name);
-    if (ex === undefined) throw exchangeNotFound(vhostName, name);
+    // Deleting what is not there succeeds, as in RabbitMQ.
+    if (ex === undefined) return;
     this.check(actor, vhostName, 'configure', 'exchange', name);
     if (ifUnused && (ex.bindings.length > 0 || this.isBoundAsDestination(vh, name))) {
       throw new AmqpError(PRECONDITION_FAILED, `exchange '${name}' in vhost '${vhostName}' in use`);
@@ -219,15 +223,18 @@ export class Broker implements QueueHost {
       ineq('durable', d.durable, existing.durable);
       ineq('exclusive', d.exclusive, existing.owner !== undefined);
       ineq('auto_delete', d.autoDelete, existing.autoDeleteWhenUnused);
-      checkEquivalentArguments(existing.args, d.args, name, vhostName);
+      checkEquivalentArguments(existing.args, d.args, 'queue', name, vhostName);
       existing.declared();
       return existing;
     }
     validateArguments(d.args, name, vhostName);
     const type = d.args.get('x-queue-type');
     if (type !== undefined && type !== 'classic') {
-      if (type === 'quorum' && !d.durable) {
-        throw new AmqpError(PRECONDITION_FAILED, `invalid property 'non-durable' for queue '${name}' in vhost '${vhostName}'`);
+      if (type === 'quorum' || type === 'stream') {
+        const bad = !d.durable ? 'non-durable' : d.exclusive ? 'exclusive-owner' : d.autoDelete ? 'auto-delete' : undefined;
+        if (bad !== undefined) {
+          throw new AmqpError(PRECONDITION_FAILED, `invalid property '${bad}' for queue '${name}' in vhost '${vhostName}'`);
+        }
       }
       if (type !== 'quorum' && type !== 'stream') {
         throw new AmqpError(PRECONDITION_FAILED, `invalid arg 'x-queue-type' for queue '${name}' in vhost '${vhostName}': {unsupported_queue_type,<<"${String(type)}">>}`);
@@ -247,13 +254,15 @@ export class Broker implements QueueHost {
   }
 
   async deleteQueue(vhostName: string, name: string, ifUnused: boolean, ifEmpty: boolean, actor: Actor): Promise<number> {
+    // Deleting what is not there succeeds, as in RabbitMQ.
+    if (!this.vhost(vhostName).queues.has(name)) return 0;
     const q = this.queue(vhostName, name, actor);
     this.check(actor, vhostName, 'configure', 'queue', name);
     if (ifUnused && q.consumers.length > 0) {
       throw new AmqpError(PRECONDITION_FAILED, `queue '${name}' in vhost '${vhostName}' in use`);
     }
-    if (ifEmpty && q.messagesReady + q.messagesUnacknowledged > 0) {
-      throw new AmqpError(PRECONDITION_FAILED, `queue '${name}' in vhost '${vhostName}' is not empty`);
+    if (ifEmpty && q.messagesReady > 0) {
+      throw new AmqpError(PRECONDITION_FAILED, `queue '${name}' in vhost '${vhostName}' not empty`);
     }
     const count = this.removeQueue(q);
     if (q.durable) await this.metadata.flush();

@@ -125,21 +125,32 @@ function sameValue(a: FieldValue | undefined, b: FieldValue | undefined): boolea
   return a === b;
 }
 
-function describe(v: FieldValue | undefined): string {
-  if (v === undefined) return 'none';
-  const shown = typeof v === 'string' ? v : integerOf(v) ?? String(v);
-  return `the value '${shown}' of type '${typeName(v)}'`;
+function shown(v: FieldValue): string {
+  return typeof v === 'string' ? v : String(integerOf(v) ?? typeName(v));
 }
 
-/** Throws 406 when a redeclare's arguments differ from the queue's in a way that matters. */
-export function checkEquivalentArguments(current: FieldTable, received: FieldTable, queue: string, vhost: string): void {
-  for (const key of EQUIVALENCE_KEYS) {
+/** RabbitMQ's wording: both values alone when both exist, else the type of the one there is. */
+function difference(a: FieldValue | undefined, b: FieldValue | undefined): string {
+  if (a !== undefined && b !== undefined) return `received '${shown(a)}' but current is '${shown(b)}'`;
+  const describe = (v: FieldValue | undefined) => (v === undefined ? 'none' : `the value '${shown(v)}' of type '${typeName(v)}'`);
+  return `received ${describe(a)} but current is ${describe(b)}`;
+}
+
+/** Throws 406 when a redeclare's arguments differ from the current ones in a way that matters. */
+export function checkEquivalentArguments(
+  current: FieldTable,
+  received: FieldTable,
+  kind: 'queue' | 'exchange',
+  name: string,
+  vhost: string,
+): void {
+  for (const key of kind === 'queue' ? EQUIVALENCE_KEYS : ['alternate-exchange']) {
     const a = received.get(key);
     const b = current.get(key);
     if (!sameValue(a, b)) {
       throw new AmqpError(
         PRECONDITION_FAILED,
-        `inequivalent arg '${key}' for queue '${queue}' in vhost '${vhost}': received ${describe(a)} but current is ${describe(b)}`,
+        `inequivalent arg '${key}' for ${kind} '${name}' in vhost '${vhost}': ${difference(a, b)}`,
       );
     }
   }

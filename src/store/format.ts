@@ -10,7 +10,8 @@
 // name. A new segment starts when the next record would take the current one past the size
 // limit (16 MiB by default); only a segment holding a single bigger record exceeds it. A segment
 // that is no longer appended to is deleted with its ack file (.seg first) once all its messages
-// are acked.
+// are acked. A purge starts a new segment with a purge record, and deletes the older segments
+// once that record is on disk.
 //
 // Both kinds of file are a sequence of records. Integers are big-endian:
 //
@@ -36,8 +37,8 @@
 
 import { crc32 } from './crc32.js';
 
-export const MAGIC = 0x5752;
-export const VERSION = 1;
+const MAGIC = 0x5752;
+const VERSION = 1;
 export const HEADER_SIZE = 24;
 
 export const RECORD_MESSAGE = 1;

@@ -21,7 +21,7 @@ import { encodeAckRecord, encodePurgeRecord } from './format.js';
 import type { Flushable, Flusher } from './flusher.js';
 import { encodeMessageRecord, type StoredMessage } from './message.js';
 import { recover, type RecoveredMessage } from './recovery.js';
-import { SEGMENT_SUFFIX, Segment } from './segment.js';
+import { Segment } from './segment.js';
 
 export type { StoredMessage } from './message.js';
 export type { RecoveredMessage } from './recovery.js';
@@ -35,6 +35,13 @@ export interface QueueStoreOptions {
   readonly warn: (message: string) => void;
   /** Bytes after which a new segment starts; 16 MiB unless given. */
   readonly segmentSize?: number;
+}
+
+/** Records taken for one file by a flush; `sync` for message files (see the contract above). */
+interface Write {
+  readonly file: AppendFile;
+  readonly records: Buffer[];
+  readonly sync: boolean;
 }
 
 interface Deferred {
@@ -176,14 +183,13 @@ export class QueueStore implements Flushable {
     else flushing?.reject(this.failure);
   }
 
-  private async write(writes: Array<[AppendFile, Buffer[]]>, syncAll: boolean, stats: IoStats): Promise<void> {
-    await Promise.all(writes.map(([file, records]) => file.write(records, stats)));
-    // Message files always; ack files only at close (see the durability contract above).
+  private async write(writes: Write[], syncAll: boolean, stats: IoStats): Promise<void> {
+    await Promise.all(writes.map(({ file, records }) => file.write(records, stats)));
     const toSync = syncAll
       ? this.segments.flatMap((segment) => [segment.messages, segment.acks])
-      : writes.map(([file]) => file).filter((file) => file.path.endsWith(SEGMENT_SUFFIX));
+      : writes.filter((write) => write.sync).map((write) => write.file);
     await Promise.all(toSync.map((file) => file.sync(stats)));
-    const created = writes.map(([file]) => file).filter((file) => file.isNew);
+    const created = writes.map((write) => write.file).filter((file) => file.isNew);
     if (created.length > 0) {
       await syncDirectory(this.dir, stats);
       for (const file of created) file.isNew = false;
@@ -215,15 +221,16 @@ export class QueueStore implements Flushable {
     return this.ended?.promise ?? RESOLVED;
   }
 
-  private takeWrites(): Array<[AppendFile, Buffer[]]> {
-    const writes: Array<[AppendFile, Buffer[]]> = [];
+  private takeWrites(): Write[] {
+    const writes: Write[] = [];
     for (const segment of this.segments) {
       if (segment.pendingAcks.length > 0) {
         segment.acks.append(encodeAckRecord(segment.pendingAcks));
         segment.pendingAcks = [];
       }
-      if (segment.messages.hasPending) writes.push([segment.messages, segment.messages.take()]);
-      if (segment.acks.hasPending) writes.push([segment.acks, segment.acks.take()]);
+      const { messages, acks } = segment;
+      if (messages.hasPending) writes.push({ file: messages, records: messages.take(), sync: true });
+      if (acks.hasPending) writes.push({ file: acks, records: acks.take(), sync: false });
     }
     return writes;
   }

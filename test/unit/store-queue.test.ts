@@ -251,5 +251,8 @@ describe('group commit', () => {
     await Promise.all(stores.map((store) => store.durable(store.append(sample(0)))));
     // Ack files are written with the messages but not synced; their creation syncs the directory.
     expect(flusher.stats).toEqual({ flushes: 3, writes: 80, syncs: 100 });
+    // Closing syncs them, in one flush for all.
+    await Promise.all(stores.map((store) => store.close()));
+    expect(flusher.stats).toEqual({ flushes: 4, writes: 80, syncs: 120 });
   });
 });

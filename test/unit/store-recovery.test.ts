@@ -86,6 +86,18 @@ describe('recovery', () => {
     expect(warnings).toEqual([`${file}: skipped ${RECORD} unreadable bytes at offset ${RECORD}`]);
   });
 
+  it('drops a record whose seq is out of order', async () => {
+    const dir = tempDir();
+    const records = [1, 2, 2, 1, 3].map((seq) => encodeMessageRecord(seq, sample(seq * 10)));
+    fs.writeFileSync(path.join(dir, name(1)), Buffer.concat(records));
+    const { bodies, warnings } = await reopen(dir);
+    expect(bodies).toEqual([10, 20, 30]);
+    expect(warnings).toEqual([
+      `${path.join(dir, name(1))}: dropped a record with seq 2 out of order (after 2)`,
+      `${path.join(dir, name(1))}: dropped a record with seq 1 out of order (after 2)`,
+    ]);
+  });
+
   it('keeps the acks before a torn tail of an ack file', async () => {
     const dir = await storeWith(6);
     const { store } = await reopen(dir);

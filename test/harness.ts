@@ -120,7 +120,22 @@ export class Host {
 
   /** Starts a node in the foreground (as a child) and waits until its app runs. */
   async startNode(short: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<NodeHandle> {
-    const node = await this.prepareNode(short, extraEnv);
+    return this.launch(await this.prepareNode(short, extraEnv));
+  }
+
+  /** Starts a node again (after a stop or kill -9) with the same name, ports and data. */
+  async restartNode(node: NodeHandle): Promise<NodeHandle> {
+    return this.launch(node);
+  }
+
+  /** kill -9 of the node's process; resolves once it is gone. */
+  async killNode(node: NodeHandle): Promise<void> {
+    const pid = node.pid();
+    process.kill(pid, 'SIGKILL');
+    await waitFor(`node ${node.name} to die`, () => !processAlive(pid) || undefined);
+  }
+
+  private async launch(node: NodeHandle): Promise<NodeHandle> {
     node.process = execa('node', [BIN.server], { env: node.env, extendEnv: false, reject: false, cleanup: true });
     const started = await Promise.race([
       this.ctl(node, ['await_startup', '-t', '30']),

@@ -20,6 +20,7 @@ import { permitted, type Permission } from './auth.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { EXCHANGE_TYPES, Exchange, exchangeDest, queueDest, type ExchangeType } from './exchange.js';
 import type { Metadata, MetadataDefaults } from './metadata.js';
+import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
 
 export interface QueueDeclare {
@@ -53,9 +54,24 @@ export class Broker implements QueueHost {
   private readonly queueIds = new WeakMap<ClassicQueue, number>();
   private nextQueueId = 1000;
 
-  constructor(
+  /** Loads the node's definitions and the messages of its durable queues. */
+  static async open(nodeName: string, metadata: Metadata, persistence: Persistence): Promise<Broker> {
+    const broker = new Broker(nodeName, metadata, persistence);
+    const live = new Set<string>();
+    for (const vh of broker.vhosts.values()) {
+      for (const q of vh.queues.values()) {
+        live.add(Persistence.dirOf(persistence.dataDir, q.vhost, q.name));
+        await persistence.attach(q);
+      }
+    }
+    persistence.removeOrphans(live);
+    return broker;
+  }
+
+  private constructor(
     readonly nodeName: string,
     readonly metadata: Metadata,
+    private readonly persistence: Persistence,
   ) {
     for (const v of metadata.vhosts.keys()) this.vhosts.set(v, new VHost(v));
     for (const e of metadata.exchanges.values()) {
@@ -248,7 +264,7 @@ export class Broker implements QueueHost {
     vh.queues.set(name, q);
     if (d.durable && !d.exclusive) {
       this.metadata.apply({ op: 'queue.declare', queue: { vhost: vhostName, name, autoDelete: d.autoDelete, args: d.args } });
-      await this.metadata.flush();
+      await Promise.all([this.metadata.flush(), this.persistence.attach(q)]);
     }
     return q;
   }
@@ -280,6 +296,7 @@ export class Broker implements QueueHost {
     vh.unbindEverywhere(dest);
     for (const e of sources) this.maybeAutoDeleteExchange(vh, e);
     if (q.durable && q.owner === undefined) this.metadata.apply({ op: 'queue.delete', vhost: q.vhost, name: q.name });
+    this.persistence.drop(q);
     return q.delete();
   }
 
@@ -351,8 +368,8 @@ export class Broker implements QueueHost {
    * When a routed message is safe (on disk where it must be): a promise for a persistent
    * message in a durable queue, undefined when it is safe already.
    */
-  durable(_queue: ClassicQueue, _entry: QueueEntry): Promise<void> | undefined {
-    return undefined;
+  durable(queue: ClassicQueue, entry: QueueEntry): Promise<void> | undefined {
+    return this.persistence.durable(queue, entry);
   }
 
   /** x-overflow reject-publish-dlx: the refused message is dead-lettered as maxlen. */
@@ -389,15 +406,20 @@ export class Broker implements QueueHost {
     if (queue.durable) void this.metadata.flush();
   }
 
-  forget(_queue: ClassicQueue, _entries: QueueEntry[]): void {
-    // Persistence arrives with the message store; nothing is stored yet.
+  persist(queue: ClassicQueue, entry: QueueEntry): void {
+    this.persistence.store(queue, entry);
   }
 
-  /** Closes everything at stop_app. */
-  stop(): void {
+  forget(queue: ClassicQueue, entries: QueueEntry[]): void {
+    this.persistence.forget(queue, entries);
+  }
+
+  /** Closes everything at stop_app: messages are on disk, queues stop. */
+  async stop(): Promise<void> {
     for (const vh of this.vhosts.values()) {
       for (const q of vh.queues.values()) q.delete();
     }
+    await this.persistence.close();
     this.metadata.close();
   }
 }

@@ -8,6 +8,7 @@ import type { HeldRegistration } from './portmapper-client.js';
 import { startControlServer, type ControlServer, type Handler } from '../control/server.js';
 import { Broker } from '../broker/broker.js';
 import { Metadata } from '../broker/metadata.js';
+import { Persistence } from '../broker/persistence.js';
 import { AmqpServer } from '../amqp/server.js';
 import { RABBITMQ_COMPAT_VERSION } from './version.js';
 import { ResourceMonitor } from './alarms.js';
@@ -90,7 +91,7 @@ export class WarrenNode {
     fs.mkdirSync(this.env.dataDir, { recursive: true });
     const c = this.config;
     const metadata = Metadata.open(this.env.dataDir, Broker.defaults(c));
-    const broker = new Broker(this.name, metadata);
+    const broker = await Broker.open(this.name, metadata, new Persistence(this.env.dataDir, (m) => this.log.warning(m)));
     const amqp = new AmqpServer({
       port: this.env.amqpPort,
       broker,
@@ -107,7 +108,7 @@ export class WarrenNode {
     try {
       await amqp.listen();
     } catch (err) {
-      broker.stop();
+      await broker.stop();
       this.setAppState('stopped');
       throw err;
     }
@@ -129,7 +130,7 @@ export class WarrenNode {
     this.appListeners = [];
     this.resources.stop();
     await this.amqp?.close();
-    this.broker?.stop();
+    await this.broker?.stop();
     this.amqp = undefined;
     this.broker = undefined;
     this.setAppState('stopped');

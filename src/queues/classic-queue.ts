@@ -54,6 +54,8 @@ export interface QueueHost {
   deadLetter(queue: ClassicQueue, entries: QueueEntry[], reason: DeadLetterReason): void;
   /** The queue deletes itself (auto-delete after its last consumer, x-expires). */
   autoDelete(queue: ClassicQueue): void;
+  /** A persistent message enters a durable queue: the store writes it (sets storeSeq). */
+  persist(queue: ClassicQueue, entry: QueueEntry): void;
   /** Persistent messages leave the queue (acked, dropped): the store forgets them. */
   forget(queue: ClassicQueue, entries: QueueEntry[]): void;
 }
@@ -146,6 +148,7 @@ export class ClassicQueue {
       this.host.deadLetter(this, [entry], 'expired');
       return undefined;
     }
+    if (this.durable && msg.persistent) this.host.persist(this, entry);
     this.enqueue(entry);
     this.enforceLimits();
     this.deliverAvailable();

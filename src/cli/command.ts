@@ -64,11 +64,18 @@ export interface RunContext {
 /** What `run` hands back to be printed. */
 export type Result =
   | { kind: 'none' }
+  /** Success with nothing to show, except under --formatter json ({"node":...,"result":"ok"}). */
+  | { kind: 'ok' }
   /** Text written exactly as given (help); `bold` styles headings for the terminal. */
   | { kind: 'text'; text: (bold: (s: string) => string) => string }
   | { kind: 'lines'; lines: string[]; stream?: 'stdout' | 'stderr' }
-  /** A list: rows stream in; `columns` is the header. */
-  | { kind: 'rows'; columns: string[]; rows: AsyncIterable<Row[]> }
+  /**
+   * A list: rows stream in; `columns` is the header. `whole` marks a list rabbitmqctl prints as
+   * one value (list_users, list_permissions...), which shows an empty list as `[]` rather than
+   * nothing; `grouped` makes the Erlang formatter nest each batch as a list of its own
+   * (list_consumers groups its rows by queue).
+   */
+  | { kind: 'rows'; columns: string[]; rows: AsyncIterable<Row[]>; whole?: boolean; grouped?: boolean }
   /** One value shown as text by default, or as JSON / an Erlang term. */
   | { kind: 'document'; text: (bold: (s: string) => string) => string; json: unknown; erlang: Term };
 

@@ -36,6 +36,11 @@ const MIN_CONNECT_MS = 1000;
 
 export async function main(argv: string[]): Promise<number> {
   const prog = path.basename(process.argv[1] ?? 'warrenctl');
+  // A reader that has seen enough (`list_queues | head`) ends the listing, quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EX_OK);
+  });
   try {
     return await dispatch(prog, argv);
   } catch (err) {
@@ -278,6 +283,9 @@ async function render(result: Result, formatter: FormatterName, opts: GlobalOpti
   switch (result.kind) {
     case 'none':
       return;
+    case 'ok':
+      if (formatter === 'json') await write(`${JSON.stringify({ node: opts.node, result: 'ok' })}\n`);
+      return;
     case 'text':
       await write(result.text(boldFor('stdout')));
       return;
@@ -289,15 +297,13 @@ async function render(result: Result, formatter: FormatterName, opts: GlobalOpti
     }
     case 'rows': {
       const { renderRows } = await import('./formatters/rows.js');
-      let pending: Promise<void> | void = undefined;
-      await renderRows(formatter === 'string' ? 'table' : formatter, result.columns, result.rows, {
-        write: (text) => {
-          pending = write(text);
-        },
-        headers: opts.tableHeaders,
-        styled: stdoutIsStyled(),
-      });
-      await pending;
+      await renderRows(
+        formatter === 'string' ? 'table' : formatter,
+        result.columns,
+        result.rows,
+        { write, headers: opts.tableHeaders, styled: stdoutIsStyled() },
+        { whole: result.whole, grouped: result.grouped },
+      );
       return;
     }
     case 'document': {

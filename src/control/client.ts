@@ -92,6 +92,15 @@ export class ControlClient {
     this.socket.destroy();
   }
 
+  /** Stops reading from the node (a streamed listing's consumer is behind); the node waits. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Runs `fn` once the connection is gone (at once if it already is). */
   onClose(fn: () => void): void {
     if (this.socket.destroyed) fn();

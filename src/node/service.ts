@@ -5,6 +5,7 @@ import { ControlError } from '../control/errors.js';
 import type { Handler } from '../control/server.js';
 import { tAtom, tFloat, tProplist, tStr, tTuple, type TermJson } from '../control/term-json.js';
 import { FEATURE_FLAGS } from './feature-flags.js';
+import { adminHandlers } from './service-admin.js';
 import type { WarrenNode } from './node.js';
 import { nodeStatus, runtimeDescription } from './status.js';
 import { RABBITMQ_COMPAT_VERSION, WARREN_VERSION } from './version.js';
@@ -153,5 +154,6 @@ export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
     return { pid: process.pid };
   });
 
+  adminHandlers(node, h);
   return h;
 }

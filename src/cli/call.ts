@@ -1,0 +1,27 @@
+// Calling a node operation whose failures rabbitmqctl reports with texts and exit codes of its
+// own: the node's error codes (from broker/admin.ts and node/service-admin.ts) are mapped to
+// the CommandError each command shows; any other error passes through.
+
+import type { ControlClient } from '../control/client.js';
+import { ControlError } from '../control/errors.js';
+import { CommandError, EX_NOUSER, EX_UNAVAILABLE } from './errors.js';
+
+export type ErrorTexts = Partial<Record<string, (err: ControlError) => CommandError>>;
+
+export async function callNode(client: ControlClient, op: string, args: Record<string, unknown>, errors: ErrorTexts = {}): Promise<unknown> {
+  try {
+    return await client.call(op, args);
+  } catch (err) {
+    const mapped = err instanceof ControlError ? errors[err.code]?.(err) : undefined;
+    throw mapped ?? err;
+  }
+}
+
+/** set_permissions and clear_permissions name a missing user or vhost without quotes. */
+export function permissionErrorTexts(user: string, vhost: string): ErrorTexts {
+  return {
+    no_such_user: () => new CommandError(`User ${user} does not exist`, EX_NOUSER),
+    no_such_vhost: () => new CommandError(`Virtual host ${vhost} does not exist`, EX_UNAVAILABLE),
+    invalid_regexp: (e) => new CommandError(e.message, EX_UNAVAILABLE),
+  };
+}

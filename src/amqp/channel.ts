@@ -291,7 +291,8 @@ export class Channel implements ConsumerChannel {
     if (exchange.internal) {
       throw new AmqpError(ACCESS_REFUSED, `cannot publish to internal exchange '${p.exchange}' in vhost '${this.host.vhost}'`);
     }
-    this.host.broker.checkPublish(this.actor, this.host.vhost, p.exchange);
+    // The default exchange is 'amq.default' to permissions, as in RabbitMQ.
+    this.host.broker.checkPublish(this.actor, this.host.vhost, p.exchange === '' ? 'amq.default' : p.exchange);
     if (scanned.replyTo === REPLY_TO) propertyBytes = this.rewriteReplyTo(propertyBytes);
     const msg: Message = {
       exchange: p.exchange,

@@ -201,8 +201,8 @@ export class AmqpConnection implements ChannelHost {
       return;
     }
     if (err instanceof AmqpError) {
-      this.host.log('warning', `AMQP connection ${this.peer}: closing with ${err.replyCode}: ${err.replyText}`);
       if (this.state === 'start' || this.state === 'tune') {
+        this.host.log('warning', `AMQP connection ${this.peer}: dropped during the handshake: ${err.replyText}`);
         // Before the connection is open a broken client gets no explanation, only a delay.
         this.dropAfterDelay();
         return;
@@ -480,6 +480,7 @@ export class AmqpConnection implements ChannelHost {
   /** Closes the connection with an error (or a forced close), then waits for close-ok. */
   closeConnection(err: AmqpError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.host.log('warning', `AMQP connection ${this.peer}: closing with ${err.replyCode}: ${err.replyText}`);
     this.state = 'closing';
     this.sendMethod(0, 'connection.close', {
       replyCode: err.replyCode,

@@ -19,6 +19,7 @@ import { ClassicQueue, type DeadLetterReason, type QueueEntry, type QueueHost } 
 import { permitted, type Permission } from './auth.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { EXCHANGE_TYPES, Exchange, exchangeDest, queueDest, type ExchangeType } from './exchange.js';
+import { headersBindingError } from './routing/index.js';
 import type { Metadata, MetadataDefaults } from './metadata.js';
 import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
@@ -344,6 +345,8 @@ export class Broker implements QueueHost {
     if (ex === undefined) throw exchangeNotFound(vhostName, source);
     this.check(actor, vhostName, 'write', destKind, destName);
     this.check(actor, vhostName, 'read', 'exchange', source);
+    const bad = ex.type === 'headers' && !unbind ? headersBindingError(args) : null;
+    if (bad !== null) throw new AmqpError(PRECONDITION_FAILED, bad);
     const dest = destKind === 'queue' ? queueDest(destName) : exchangeDest(destName);
     const changed = unbind ? ex.unbind(dest, routingKey, args) : ex.bind(dest, routingKey, args);
     if (changed && ex.durable && destDurable) {

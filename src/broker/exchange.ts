@@ -3,11 +3,9 @@
 // string id so bindings survive the objects being recreated (recovery, cluster replicas).
 
 import type { FieldTable } from '../amqp/table.js';
-import { createRoutingTable, sameArguments, type RoutingTable } from './routing/index.js';
+import { createRoutingTable, sameArguments, type ExchangeType, type RoutingTable } from './routing/index.js';
 
-export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
-
-export const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'fanout', 'topic', 'headers'];
+export { EXCHANGE_TYPES, type ExchangeType } from './routing/index.js';
 
 /** "q:<name>" for a queue, "e:<name>" for an exchange, within one vhost. */
 export type DestinationId = string;

@@ -24,7 +24,7 @@ export type TypedValue =
   // A longstr that is not UTF-8 keeps its bytes.
   | { readonly type: 'S'; readonly value: Buffer };
 
-/** The empty argument table, for bindings that have none. */
+/** The empty argument table, for bindings that have none; never modified. */
 export const NO_ARGUMENTS: FieldTable = new Map();
 
 /** Whether two argument tables identify the same binding: same keys, each with the same value. */

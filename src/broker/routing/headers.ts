@@ -3,9 +3,10 @@
 // hit, not what the exchange holds.
 //
 // Semantics, as RabbitMQ 3.10 has them (rabbit_exchange_type_headers):
-//  - `x-match` is `all` (also when absent, or of another type), `any`, `all-with-x` or
-//    `any-with-x`; the binding's arguments other than `x-match` are matched against the headers,
-//    except that plain `all` and `any` skip those whose name starts with `x-`;
+//  - `x-match` is `all` (also when absent), `any`, `all-with-x` or `any-with-x`; a binding with
+//    any other x-match is refused (headersBindingError). The binding's arguments other than
+//    `x-match` are matched against the headers, except that plain `all` and `any` skip those
+//    whose name starts with `x-`;
 //  - an argument matches when the message has a header of that name and either the argument is
 //    void (then only presence counts, whatever the header's value) or the two values are equal;
 //  - `all` needs every argument to match, so a binding with none matches every message, with or
@@ -14,7 +15,8 @@
 //    numbers of any width compare by value (long 1 == double 1.0 == timestamp 1), a longstr equals
 //    a byte array with the same bytes, booleans equal only booleans, a void header equals no
 //    argument, decimals need the same scale and digits, and nested tables and arrays must be equal
-//    element by element in order, types included (see equalValues in field-table.ts).
+//    element by element in order, types included; an empty table equals an empty array (both are
+//    the empty list to Erlang). See equalValues in field-table.ts.
 // A binding is still identified by (destination, key, arguments), the key being ignored for
 // routing.
 
@@ -22,19 +24,22 @@ import { isUtf8 } from 'node:buffer';
 import { equalValues, sameArguments, type FieldTable, type FieldValue } from './field-table.js';
 import type { RoutingTable } from './routing-table.js';
 
+// How a binding is found: an `any` binding is indexed under every argument it matches on, and
+// one matching argument routes. An `all` binding is indexed under one argument only, its
+// anchor (preferably one indexed by value, so few messages reach it), and a message that
+// matches the anchor is then checked against the rest.
+
 interface HeadersBinding<D> {
   readonly dest: D;
   readonly key: string;
   readonly args: FieldTable;
   /** `any` or `any-with-x`: one matching argument is enough. */
   readonly any: boolean;
+  /** The arguments that are matched against headers. */
   readonly tests: readonly ArgumentTest<D>[];
-  // While routing an `all` binding: the step in which its arguments last matched, and how many.
-  mark: number;
-  hits: number;
 }
 
-/** One argument of a binding, filed in its header's index under `slot`. */
+/** One argument of a binding, filed in its header's index under `slot` when indexed. */
 interface ArgumentTest<D> {
   readonly binding: HeadersBinding<D>;
   readonly header: string;
@@ -48,7 +53,7 @@ type Slot =
   // A value's text or number: a JS Map keeps "1" and 1 apart, as RabbitMQ keeps <<"1">> and 1.
   | { readonly list: 'byValue'; readonly key: string | number };
 
-/** Every argument bound on one header name, filed so that a header's value finds its equals by lookup. */
+/** The indexed arguments on one header name, filed so that a header's value finds its equals by lookup. */
 class HeaderIndex<D> {
   /** Void arguments: the header only has to be there. */
   readonly present: ArgumentTest<D>[] = [];
@@ -57,7 +62,7 @@ class HeaderIndex<D> {
   readonly byValue = new Map<string | number, ArgumentTest<D>[]>();
   /** Everything else, compared one by one. */
   readonly other: ArgumentTest<D>[] = [];
-  tests = 0;
+  size = 0;
 }
 
 export class HeadersTable<D> implements RoutingTable<D> {
@@ -66,13 +71,12 @@ export class HeadersTable<D> implements RoutingTable<D> {
   /** Destinations of `all` bindings without arguments to match, and how many such bindings each has. */
   private readonly matchEverything = new Map<D, number>();
   private count = 0;
-  private step = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** How many header names have arguments bound on them (for tests and diagnostics). */
+  /** How many header names have arguments indexed on them (for tests and diagnostics). */
   get headerCount(): number {
     return this.byHeader.size;
   }
@@ -86,7 +90,7 @@ export class HeadersTable<D> implements RoutingTable<D> {
     if (binding.tests.length === 0) {
       if (!binding.any) this.matchEverything.set(dest, (this.matchEverything.get(dest) ?? 0) + 1);
     } else {
-      for (const test of binding.tests) this.index(test);
+      for (const test of this.indexedTests(binding)) this.index(test);
     }
     this.count++;
     return true;
@@ -113,15 +117,20 @@ export class HeadersTable<D> implements RoutingTable<D> {
   route(_routingKey: string, headers: FieldTable | undefined, out: Set<D>): void {
     for (const d of this.matchEverything.keys()) out.add(d);
     if (headers === undefined || this.byHeader.size === 0) return;
-    const step = ++this.step;
     for (const [name, value] of headers) {
       const index = this.byHeader.get(name);
       if (index === undefined) continue;
-      hitAll(index.present, step, out);
+      foundAll(index.present, headers, out);
       const equal = lookup(index, value);
-      if (equal !== undefined) hitAll(equal, step, out);
-      for (const test of index.other) if (equalValues(test.value, value)) hit(test.binding, step, out);
+      if (equal !== undefined) foundAll(equal, headers, out);
+      for (const test of index.other) if (equalValues(test.value, value)) found(test, headers, out);
     }
+  }
+
+  /** The arguments a binding is indexed under: all of them for `any`, the anchor for `all`. */
+  private indexedTests(binding: HeadersBinding<D>): readonly ArgumentTest<D>[] {
+    if (binding.any) return binding.tests;
+    return [binding.tests.find((t) => t.slot.list === 'byValue') ?? binding.tests[0]];
   }
 
   private forget(binding: HeadersBinding<D>): void {
@@ -132,7 +141,7 @@ export class HeadersTable<D> implements RoutingTable<D> {
         else this.matchEverything.set(binding.dest, n - 1);
       }
     } else {
-      for (const test of binding.tests) this.unindex(test);
+      for (const test of this.indexedTests(binding)) this.unindex(test);
     }
     this.count--;
   }
@@ -147,7 +156,7 @@ export class HeadersTable<D> implements RoutingTable<D> {
       if (list === undefined) index.byValue.set(slot.key, [test]);
       else list.push(test);
     }
-    index.tests++;
+    index.size++;
   }
 
   private unindex(test: ArgumentTest<D>): void {
@@ -159,7 +168,7 @@ export class HeadersTable<D> implements RoutingTable<D> {
       remove(list, test);
       if (list.length === 0) index.byValue.delete(slot.key);
     }
-    if (--index.tests === 0) this.byHeader.delete(test.header);
+    if (--index.size === 0) this.byHeader.delete(test.header);
   }
 }
 
@@ -179,7 +188,7 @@ function compile<D>(dest: D, key: string, args: FieldTable): HeadersBinding<D> {
   const any = xMatch === 'any' || xMatch === 'any-with-x';
   const withX = xMatch === 'all-with-x' || xMatch === 'any-with-x';
   const tests: ArgumentTest<D>[] = [];
-  const binding: HeadersBinding<D> = { dest, key, args, any, tests, mark: 0, hits: 0 };
+  const binding: HeadersBinding<D> = { dest, key, args, any, tests };
   for (const [header, value] of args) {
     if (header === 'x-match' || (!withX && header.startsWith('x-'))) continue;
     tests.push({ binding, header, value, slot: slotOf(value) });
@@ -189,9 +198,7 @@ function compile<D>(dest: D, key: string, args: FieldTable): HeadersBinding<D> {
 
 function slotOf(value: FieldValue): Slot {
   if (value === null) return { list: 'present' };
-  // Text is compared as UTF-8 bytes on the wire; re-encoding makes a string with a lone surrogate
-  // the text its bytes decode to.
-  if (typeof value === 'string') return { list: 'byValue', key: Buffer.from(value).toString() };
+  if (typeof value === 'string') return { list: 'byValue', key: value };
   if (Buffer.isBuffer(value)) return isUtf8(value) ? { list: 'byValue', key: value.toString() } : { list: 'other' };
   const n = exactNumber(value);
   return n === undefined ? { list: 'other' } : { list: 'byValue', key: n };
@@ -209,6 +216,7 @@ function exactNumber(value: FieldValue): number | undefined {
   return BigInt(n) === v ? n : undefined;
 }
 
+/** The indexed arguments equal to a header's value. */
 function lookup<D>(index: HeaderIndex<D>, value: FieldValue): ArgumentTest<D>[] | undefined {
   if (index.byValue.size === 0) return undefined;
   if (typeof value === 'string') return index.byValue.get(value);
@@ -217,23 +225,25 @@ function lookup<D>(index: HeaderIndex<D>, value: FieldValue): ArgumentTest<D>[] 
   return n === undefined ? undefined : index.byValue.get(n);
 }
 
-function hitAll<D>(tests: readonly ArgumentTest<D>[], step: number, out: Set<D>): void {
-  for (let i = 0; i < tests.length; i++) hit(tests[i].binding, step, out);
+function foundAll<D>(tests: readonly ArgumentTest<D>[], headers: FieldTable, out: Set<D>): void {
+  for (let i = 0; i < tests.length; i++) found(tests[i], headers, out);
 }
 
-/** One of binding's arguments matched the message being routed in this step. */
-function hit<D>(binding: HeadersBinding<D>, step: number, out: Set<D>): void {
-  if (binding.any) {
-    out.add(binding.dest);
-    return;
+/** The message matches this indexed argument: enough for `any`; `all` checks the others. */
+function found<D>(test: ArgumentTest<D>, headers: FieldTable, out: Set<D>): void {
+  const binding = test.binding;
+  if (binding.any || matchesOthers(binding.tests, test, headers)) out.add(binding.dest);
+}
+
+function matchesOthers<D>(tests: readonly ArgumentTest<D>[], anchor: ArgumentTest<D>, headers: FieldTable): boolean {
+  for (let i = 0; i < tests.length; i++) {
+    const test = tests[i];
+    if (test === anchor) continue;
+    const value = headers.get(test.header);
+    if (value === undefined) return false;
+    if (test.value !== null && value !== test.value && !equalValues(test.value, value)) return false;
   }
-  // Each argument has its own header name, and a message has each header once, so no argument
-  // counts twice.
-  if (binding.mark !== step) {
-    binding.mark = step;
-    binding.hits = 0;
-  }
-  if (++binding.hits === binding.tests.length) out.add(binding.dest);
+  return true;
 }
 
 function remove<T>(list: T[], item: T): void {

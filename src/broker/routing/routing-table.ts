@@ -9,7 +9,10 @@
 import { sameArguments, type FieldTable } from './field-table.js';
 
 export interface RoutingTable<D> {
-  /** Adds a binding; false if this exact (destination, key, arguments) binding already existed. */
+  /**
+   * Adds a binding; false if this exact (destination, key, arguments) binding already existed.
+   * The table keeps `args` as given, so it must not change afterwards.
+   */
   bind(dest: D, key: string, args: FieldTable): boolean;
   /** Removes a binding; false if it did not exist. */
   unbind(dest: D, key: string, args: FieldTable): boolean;

@@ -1,10 +1,10 @@
 // The topic exchange's routing table: a trie over the words of binding keys, matched as a set of
-// active nodes so that patterns with many `#` cost time linear in the routing key.
+// active nodes so that patterns with many `#` cost time linear in the routing key, and a cache of
+// the destinations of recent routing keys.
 //
 // Semantics, as RabbitMQ 3.10 (rabbit_exchange_type_topic) has them:
-//  - keys and patterns split on every '.'; words may be empty ("a..b" is "a", "", "b"), and the
-//    empty key has no words at all, so "" matches only the empty pattern and "#" and "*" does not
-//    match it;
+//  - keys and patterns split on every '.'; words may be empty ("a..b" is "a", "", "b", and "." is
+//    two empty words), but the empty key has no words at all: "#" matches it, "*" does not;
 //  - in a pattern the word `*` matches exactly one word and `#` zero or more; any other word,
 //    "a*" or "#b" too, matches itself only;
 //  - a routing key's words are plain text: a word `*` in a routing key is the word "*".
@@ -21,7 +21,7 @@ class TrieNode<D> {
   hash: TrieNode<D> | null = null;
   /** The destinations whose binding key ends at this node. */
   dests: Set<D> | null = null;
-  /** The last matching step that made this node active (see TopicTable.route). */
+  /** The last matching step that made this node active (see TopicTable.match). */
   mark = 0;
   /** A node reached by `#` may consume any number of further words and stay where it is. */
   readonly loops: boolean;
@@ -44,21 +44,50 @@ class TrieNode<D> {
   }
 }
 
+/** How many routing keys a table remembers the destinations of; beyond that it starts afresh. */
+export const ROUTE_CACHE_SIZE = 1024;
+
+const NOWHERE: readonly never[] = [];
+
 export class TopicTable<D> extends KeyedRoutingTable<D> {
   private readonly root = new TrieNode<D>(null, '');
   private nodes = 0;
+  /**
+   * The destinations of routing keys seen since the bindings last changed. Traffic mostly repeats
+   * a few keys, and a cached key costs one Map lookup instead of a walk through the trie.
+   */
+  private readonly cache = new Map<string, readonly D[]>();
   /** Numbers the steps of matching; a node is active in a step when its mark equals the step's. */
   private step = 0;
-  // The active nodes before and after a word, reused from one route to the next.
+  // The active nodes before and after a word, and the destinations found, reused from one match
+  // to the next.
   private current: TrieNode<D>[] = [];
   private next: TrieNode<D>[] = [];
+  private readonly found = new Set<D>();
 
   /** Trie nodes besides the root (for tests and diagnostics: unbinding must prune them). */
   get nodeCount(): number {
     return this.nodes;
   }
 
+  /** Routing keys whose destinations are cached (for tests and diagnostics). */
+  get cachedKeys(): number {
+    return this.cache.size;
+  }
+
   route(routingKey: string, _headers: FieldTable | undefined, out: Set<D>): void {
+    let dests = this.cache.get(routingKey);
+    if (dests === undefined) {
+      dests = this.match(routingKey);
+      // Starting afresh costs less than tracking which key was used last, and a key that is
+      // still in use comes back at its next message.
+      if (this.cache.size === ROUTE_CACHE_SIZE) this.cache.clear();
+      this.cache.set(routingKey, dests);
+    }
+    for (let i = 0; i < dests.length; i++) out.add(dests[i]);
+  }
+
+  private match(routingKey: string): readonly D[] {
     let current = this.current;
     let next = this.next;
     let active = activate(current, 0, this.root, ++this.step);
@@ -76,7 +105,7 @@ export class TopicTable<D> extends KeyedRoutingTable<D> {
           if (literal !== undefined) reached = activate(next, reached, literal, step);
           if (node.star !== null) reached = activate(next, reached, node.star, step);
         }
-        if (reached === 0) return;
+        if (reached === 0) return NOWHERE;
         active = reached;
         const swap = current;
         current = next;
@@ -85,13 +114,29 @@ export class TopicTable<D> extends KeyedRoutingTable<D> {
         start = dot + 1;
       }
     }
+    // Usually one pattern matches; several may share destinations, and only then is a Set needed.
+    let first: Set<D> | null = null;
+    const found = this.found;
     for (let i = 0; i < active; i++) {
       const dests = current[i].dests;
-      if (dests !== null) for (const d of dests) out.add(d);
+      if (dests === null) continue;
+      if (first === null) first = dests;
+      else {
+        if (found.size === 0) for (const d of first) found.add(d);
+        for (const d of dests) found.add(d);
+      }
     }
+    if (first === null) return NOWHERE;
+    const all = found.size === 0 ? first : found;
+    const result = new Array<D>(all.size);
+    let n = 0;
+    for (const d of all) result[n++] = d;
+    found.clear();
+    return result;
   }
 
   protected index(dest: D, key: string): void {
+    this.cache.clear();
     let node = this.root;
     for (const word of splitKey(key)) {
       let child = node.child(word);
@@ -108,6 +153,7 @@ export class TopicTable<D> extends KeyedRoutingTable<D> {
   }
 
   protected unindex(dest: D, key: string): void {
+    this.cache.clear();
     let node = this.root;
     for (const word of splitKey(key)) node = node.child(word)!;
     node.dests!.delete(dest);

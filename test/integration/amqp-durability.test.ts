@@ -121,6 +121,30 @@ describe('durability', () => {
     expect(recovered.every((id) => id < sent)).toBe(true);
   });
 
+  it('keeps users, vhosts, permissions and limits across kill -9', async () => {
+    for (const args of [
+      ['add_user', 'alice', 's3cret'],
+      ['set_user_tags', 'alice', 'monitoring'],
+      ['add_vhost', 'shop'],
+      ['set_permissions', '-p', 'shop', 'alice', '^alice\\.', '.*', '.*'],
+      ['set_vhost_limits', '-p', 'shop', '{"max-queues": 10}'],
+    ]) {
+      expect((await host.ctl(node, args)).exitCode).toBe(0);
+    }
+    await host.killNode(node);
+    await host.restartNode(node);
+    expect((await host.ctl(node, ['list_users', '-s'])).stdout).toContain('alice\t[monitoring]\n');
+    expect((await host.ctl(node, ['list_vhosts', '-s'])).stdout).toContain('shop\n');
+    expect((await host.ctl(node, ['list_permissions', '-p', 'shop', '-s'])).stdout).toBe('alice\t^alice\\.\t.*\t.*\n');
+    expect((await host.ctl(node, ['list_vhost_limits', '-p', 'shop', '-s'])).stdout).toContain('"max-queues":10');
+    expect((await host.ctl(node, ['authenticate_user', 'alice', 's3cret'])).exitCode).toBe(0);
+    // And over AMQP: alice may use her vhost, within her permissions.
+    const c = await amqp.connect(`amqp://alice:s3cret@127.0.0.1:${node.amqpPort}/shop`);
+    const ch = await c.createChannel();
+    await ch.assertQueue('alice.inbox');
+    await c.close();
+  });
+
   it('brings back durable state after kill -9 with the app idle', async () => {
     const c = await amqp.connect(url());
     const ch = await c.createConfirmChannel();

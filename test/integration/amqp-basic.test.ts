@@ -5,23 +5,16 @@
 // Whether acks took effect is read with basic.recover: it requeues whatever the channel still
 // holds unacked, and a passive declare on the same channel afterwards counts it.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Channel, Message } from 'amqplib';
-import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
-import { AmqpScope, Inbox, bodies, drain, getMessages, publishConfirmed, readyCount, refusal, waitFor } from './amqp-support.js';
+import type { BrokerUnderTest } from './amqp-broker.js';
+import { AmqpScope, useBrokerScope, Inbox, bodies, drain, getMessages, publishConfirmed, readyCount, refusal, waitFor } from './amqp-support.js';
 
 describe('AMQP basic', () => {
   let broker: BrokerUnderTest;
   let t: AmqpScope;
 
-  beforeAll(async () => {
-    broker = await brokerUnderTest();
-  });
-  afterAll(() => broker.stop());
-  beforeEach(() => {
-    t = new AmqpScope(broker.url);
-  });
-  afterEach(() => t.cleanup());
+  useBrokerScope((b) => (broker = b), (scope) => (t = scope));
 
   /** A fresh transient queue holding `contents`, and a channel to work on it. */
   async function queueWith(contents: string[], options: Parameters<Channel['assertQueue']>[1] = {}) {

@@ -2,10 +2,10 @@
 // amqplib has no API for the tx class, so those methods go through the channel's own RPC with
 // their method ids from the spec (class 90).
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Channel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
-import { AmqpScope, Inbox, drain, getMessages, publishConfirmed, readyCount, refusal } from './amqp-support.js';
+import type { BrokerUnderTest } from './amqp-broker.js';
+import { AmqpScope, useBrokerScope, Inbox, drain, getMessages, publishConfirmed, readyCount, refusal } from './amqp-support.js';
 
 const method = (classId: number, methodId: number) => (classId << 16) | methodId;
 const TX_SELECT = method(90, 10);
@@ -31,14 +31,7 @@ describe('AMQP confirms, transactions and direct reply-to', () => {
   let broker: BrokerUnderTest;
   let t: AmqpScope;
 
-  beforeAll(async () => {
-    broker = await brokerUnderTest();
-  });
-  afterAll(() => broker.stop());
-  beforeEach(() => {
-    t = new AmqpScope(broker.url);
-  });
-  afterEach(() => t.cleanup());
+  useBrokerScope((b) => (broker = b), (scope) => (t = scope));
 
   describe('publisher confirms', () => {
     /** Records acks and checks that each confirms only tags not yet confirmed. */

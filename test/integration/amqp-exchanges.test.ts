@@ -4,22 +4,15 @@
 // Routing is checked by publishing with confirms and then taking every queue's messages with
 // basic.get: a confirmed message is already in its queues.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
-import { AmqpScope, drain, refusal } from './amqp-support.js';
+import { describe, expect, it } from 'vitest';
+import type { BrokerUnderTest } from './amqp-broker.js';
+import { AmqpScope, useBrokerScope, drain, refusal } from './amqp-support.js';
 
 describe('AMQP exchanges', () => {
   let broker: BrokerUnderTest;
   let t: AmqpScope;
 
-  beforeAll(async () => {
-    broker = await brokerUnderTest();
-  });
-  afterAll(() => broker.stop());
-  beforeEach(() => {
-    t = new AmqpScope(broker.url);
-  });
-  afterEach(() => t.cleanup());
+  useBrokerScope((b) => (broker = b), (scope) => (t = scope));
 
   it('declares direct, fanout, topic and headers exchanges and finds them passively', async () => {
     const { ch } = await t.open();

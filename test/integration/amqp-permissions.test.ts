@@ -3,12 +3,12 @@
 // and guest kept to loopback connections. Users, permissions and limits are set through the
 // broker's rabbitmqctl-compatible tool, like an operator would.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Channel } from 'amqplib';
-import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
-import { AmqpScope, refusal, waitFor } from './amqp-support.js';
+import type { BrokerUnderTest } from './amqp-broker.js';
+import { AmqpScope, useBrokerScope, refusal, waitFor } from './amqp-support.js';
 import { WireClient, handshake } from './amqp-wire.js';
 
 const LOGIN_REFUSED = 'ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.';
@@ -31,14 +31,7 @@ describe('AMQP access control', () => {
   const user = `conformance-${tag}`;
   const password = `pw-${tag}`;
 
-  beforeAll(async () => {
-    broker = await brokerUnderTest();
-  });
-  afterAll(() => broker.stop());
-  beforeEach(() => {
-    t = new AmqpScope(broker.url);
-  });
-  afterEach(() => t.cleanup());
+  useBrokerScope((b) => (broker = b), (scope) => (t = scope));
 
   async function ctl(...args: string[]): Promise<void> {
     if (!broker.ctl) throw new Error('no ctl for this broker');

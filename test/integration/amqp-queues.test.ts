@@ -3,22 +3,15 @@
 // a queue keeps: TTLs, expiry, length limits, dead-lettering, priorities, single active
 // consumer, quorum queues.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
-import { AmqpScope, Inbox, drain, getMessages, publishConfirmed, queueExists, readyCount, refusal, routable, waitFor } from './amqp-support.js';
+import { describe, expect, it } from 'vitest';
+import type { BrokerUnderTest } from './amqp-broker.js';
+import { AmqpScope, useBrokerScope, Inbox, drain, getMessages, publishConfirmed, queueExists, readyCount, refusal, routable, waitFor } from './amqp-support.js';
 
 describe('AMQP queues', () => {
   let broker: BrokerUnderTest;
   let t: AmqpScope;
 
-  beforeAll(async () => {
-    broker = await brokerUnderTest();
-  });
-  afterAll(() => broker.stop());
-  beforeEach(() => {
-    t = new AmqpScope(broker.url);
-  });
-  afterEach(() => t.cleanup());
+  useBrokerScope((b) => (broker = b), (scope) => (t = scope));
 
   describe('declaring', () => {
     it('declares durable and transient queues and reports ready messages and consumers', async () => {

@@ -5,7 +5,9 @@
 
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type GetMessage, type Options, type SocketOptions } from 'amqplib';
 import crypto from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { waitFor } from '../harness.js';
+import { brokerUnderTest, type BrokerUnderTest } from './amqp-broker.js';
 
 export { waitFor };
 
@@ -243,4 +245,23 @@ export async function routable(ch: ConfirmChannel, exchange: string, routingKey:
 /** The number of ready messages in `queue`, from a passive declare. */
 export async function readyCount(ch: Channel, queue: string): Promise<number> {
   return (await ch.checkQueue(queue)).messageCount;
+}
+
+/**
+ * The hooks every conformance file needs: one broker for the file, a fresh AmqpScope per test
+ * (its names and connections cleaned up after it).
+ */
+export function useBrokerScope(setBroker: (b: BrokerUnderTest) => void, setScope: (s: AmqpScope) => void): void {
+  let broker: BrokerUnderTest;
+  let scope: AmqpScope;
+  beforeAll(async () => {
+    broker = await brokerUnderTest();
+    setBroker(broker);
+  });
+  afterAll(() => broker.stop());
+  beforeEach(() => {
+    scope = new AmqpScope(broker.url);
+    setScope(scope);
+  });
+  afterEach(() => scope.cleanup());
 }

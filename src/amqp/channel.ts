@@ -60,6 +60,8 @@ interface Pending {
   routingKey: string;
   mandatory: boolean;
   bodySize: number;
+  /** The content header's property bytes, still a view into the socket's buffer. */
+  headerBytes: Buffer | undefined;
   propertyBytes: Buffer | undefined;
   chunks: Buffer[];
   received: number;
@@ -96,6 +98,8 @@ export class Channel implements ConsumerChannel {
   private replyToId: string | undefined;
   private replyConsumerTag: string | undefined;
   private readonly kicked = new Set<ClassicQueue>();
+  /** Reused for every publish: routing allocates nothing per message. */
+  private readonly routed = new Set<ClassicQueue>();
   closing = false;
 
   constructor(
@@ -227,7 +231,7 @@ export class Channel implements ConsumerChannel {
   /** A content header frame. */
   handleHeader(payload: Buffer): void {
     const p = this.pending;
-    if (p === undefined || p.propertyBytes !== undefined) {
+    if (p === undefined || p.headerBytes !== undefined) {
       throw new AmqpError(UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
     }
     const header = decodeContentHeader(payload);
@@ -235,14 +239,17 @@ export class Channel implements ConsumerChannel {
       throw new AmqpError(FRAME_ERROR, `unexpected content header class ${header.classId}`);
     }
     p.bodySize = header.bodySize;
-    p.propertyBytes = copy(header.propertyBytes);
-    if (p.bodySize === 0) this.finishPublish(EMPTY_BODY);
+    p.headerBytes = header.propertyBytes;
+    if (p.bodySize === 0) {
+      p.propertyBytes = copy(header.propertyBytes);
+      this.finishPublish(EMPTY_BODY);
+    }
   }
 
   /** A content body frame. */
   handleBody(payload: Buffer): void {
     const p = this.pending;
-    if (p === undefined || p.propertyBytes === undefined) {
+    if (p === undefined || p.headerBytes === undefined) {
       throw new AmqpError(UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
     }
     p.received += payload.length;
@@ -250,9 +257,16 @@ export class Channel implements ConsumerChannel {
       throw new AmqpError(FRAME_ERROR, `content body larger than the declared size ${p.bodySize}`);
     }
     if (p.received === p.bodySize && p.chunks.length === 0) {
-      this.finishPublish(copy(payload));
+      // The usual case, one body frame: properties and body share one copy out of the socket
+      // buffer (one allocation, and the socket's chunk is not kept alive by the message).
+      const both = Buffer.allocUnsafe(p.headerBytes.length + payload.length);
+      p.headerBytes.copy(both, 0);
+      payload.copy(both, p.headerBytes.length);
+      p.propertyBytes = both.subarray(0, p.headerBytes.length);
+      this.finishPublish(both.subarray(p.headerBytes.length));
       return;
     }
+    if (p.propertyBytes === undefined) p.propertyBytes = copy(p.headerBytes);
     p.chunks.push(copy(payload));
     if (p.received === p.bodySize) this.finishPublish(Buffer.concat(p.chunks, p.bodySize));
   }
@@ -270,6 +284,7 @@ export class Channel implements ConsumerChannel {
       routingKey: a.routingKey,
       mandatory: a.mandatory,
       bodySize: 0,
+      headerBytes: undefined,
       propertyBytes: undefined,
       chunks: [],
       received: 0,
@@ -331,7 +346,8 @@ export class Channel implements ConsumerChannel {
     const broker = this.host.broker;
     const vh = broker.vhost(this.host.vhost);
     const exchange = vh.exchanges.get(msg.exchange);
-    const queues = new Set<ClassicQueue>();
+    const queues = this.routed;
+    queues.clear();
     if (exchange !== undefined) {
       vh.route(exchange, msg.routingKey, exchange.type === 'headers' ? this.headersOf(msg) : undefined, queues);
     }

@@ -21,6 +21,8 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, ClassicQueue>();
   connections = 0;
+  private readonly visited = new Set<string>();
+  private readonly scratch: Array<Set<DestinationId>> = [];
 
   constructor(readonly name: string) {
     for (const e of STANDARD_EXCHANGES) {
@@ -38,8 +40,8 @@ export class VHost {
       if (q !== undefined) out.add(q);
       return;
     }
-    const visited = new Set<string>();
-    this.routeVia(exchange, routingKey, headers, out, visited);
+    this.visited.clear();
+    this.routeVia(exchange, routingKey, headers, out, this.visited, 0);
   }
 
   private routeVia(
@@ -48,10 +50,13 @@ export class VHost {
     headers: FieldTable | undefined,
     out: Set<ClassicQueue>,
     visited: Set<string>,
+    depth: number,
   ): void {
     visited.add(exchange.name);
     const before = out.size;
-    const dests = new Set<DestinationId>();
+    // One scratch set per depth of exchange-to-exchange hops, reused across publishes.
+    const dests = (this.scratch[depth] ??= new Set<DestinationId>());
+    dests.clear();
     exchange.table.route(routingKey, headers, dests);
     let reachedExchange = false;
     for (const d of dests) {
@@ -63,14 +68,14 @@ export class VHost {
         const next = this.exchanges.get(name);
         if (next !== undefined) {
           reachedExchange = true;
-          this.routeVia(next, routingKey, headers, out, visited);
+          this.routeVia(next, routingKey, headers, out, visited, depth + 1);
         }
       }
     }
     if (out.size === before && !reachedExchange) {
       const ae = exchange.alternateExchange;
       const alt = ae === undefined || visited.has(ae) ? undefined : this.exchanges.get(ae);
-      if (alt !== undefined) this.routeVia(alt, routingKey, headers, out, visited);
+      if (alt !== undefined) this.routeVia(alt, routingKey, headers, out, visited, depth + 1);
     }
   }
 

@@ -52,6 +52,62 @@ export function timeProcess(cmd, args, env) {
   return { wall, rssMiB: rssKb / 1024, stdout: r.stdout };
 }
 
+/** Resident memory of a process in MiB, from /proc/<pid>/status (VmRSS). */
+export function rssMiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+function readPid(file) {
+  try {
+    return Number(fs.readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Every node a benchmark started, so that stopAll() can stop them on failure or Ctrl-C.
+const started = new Set();
+
+/** Stops every node still running (each stop() is safe to call twice). */
+export async function stopAll() {
+  await Promise.allSettled([...started].map((node) => node.stop()));
+}
+
+/**
+ * Stops every node started here when the benchmark fails, is interrupted (Ctrl-C, SIGTERM) or
+ * exits with nodes still up; only nodes this process started, found by their own pid files.
+ */
+export function cleanUpOnExit() {
+  let stopping = false;
+  const bail = (why, code) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${why}: stopping the nodes this benchmark started\n`);
+    stopAll().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', () => bail('interrupted', 130));
+  process.on('SIGTERM', () => bail('terminated', 143));
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    bail('failed', 70);
+  });
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    bail('failed', 70);
+  });
+}
+
 export async function waitUntil(what, probe, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -60,8 +116,11 @@ export async function waitUntil(what, probe, timeoutMs = 60_000) {
   }
 }
 
-/** A Warren node with its own mapper port, HOME and dirs. */
-export async function startWarren(short = 'bench') {
+/**
+ * A Warren node with its own mapper port, HOME and dirs. `nodeArgs` go to Node itself (e.g.
+ * --cpu-prof); `dir` keeps the temp dir (and a profile written into it) after stop().
+ */
+export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false } = {}) {
   const dir = tempDir('warren-bench-');
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
@@ -78,21 +137,46 @@ export async function startWarren(short = 'bench') {
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
     RABBITMQ_PID_FILE: path.join(dir, 'node.pid'),
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore', cwd: dir });
+  const exited = new Promise((r) => child.once('exit', r));
   const ctl = path.join(ROOT, 'bin', 'warrenctl');
-  await waitUntil('the Warren node', () => spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0);
-  return {
+  let stopped;
+  const node = {
+    kind: 'warren',
     name: `${short}@${HOST}`,
     amqpPort,
+    uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
+    dir,
+    pid: () => child.pid,
+    rssMiB: () => rssMiB(child.pid),
     ctl: (args) => [process.execPath, [ctl, ...args]],
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
-      fs.rmSync(dir, { recursive: true, force: true });
+    stop() {
+      stopped ??= (async () => {
+        started.delete(node);
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
+        if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
     },
   };
+  started.add(node);
+  try {
+    await waitUntil('the Warren node', () => {
+      if (child.exitCode !== null) throw new Error(`the Warren node exited (${child.exitCode}) while starting`);
+      return spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0;
+    });
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  return node;
 }
 
 /** A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd. */
@@ -115,20 +199,42 @@ export async function startRabbit(short = 'benchrabbit') {
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
   };
-  const r = spawnSync(RABBITMQ_SERVER, ['-detached'], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
-  await waitUntil('the RabbitMQ node', () => spawnSync(RABBITMQCTL, ['await_startup', '-t', '5'], { env }).status === 0, 120_000);
-  return {
+  const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
+  let stopped;
+  const node = {
+    kind: 'rabbitmq',
     name: `${short}@${HOST}`,
     amqpPort,
+    uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
+    dir,
+    /** beam.smp of this node, from the pid file the node writes. */
+    pid: () => readPid(env.RABBITMQ_PID_FILE),
+    rssMiB: () => rssMiB(node.pid()),
     ctl: (args) => [RABBITMQCTL, args],
-    async stop() {
-      spawnSync(RABBITMQCTL, ['stop', env.RABBITMQ_PID_FILE], { env });
-      spawnSync('epmd', ['-kill'], { env });
-      fs.rmSync(dir, { recursive: true, force: true });
+    stop() {
+      stopped ??= (async () => {
+        started.delete(node);
+        const pid = node.pid();
+        rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
+        // A node that did not stop (or never wrote its pid file in time) is ours: kill it by pid.
+        if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+        spawnSync('epmd', ['-kill'], { env });
+        fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
     },
   };
+  started.add(node);
+  const r = spawnSync(RABBITMQ_SERVER, ['-detached'], { env, encoding: 'utf8' });
+  try {
+    if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
+    await waitUntil('the RabbitMQ node', () => rabbitmqctl(['await_startup', '-t', '5']).status === 0, 120_000);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  return node;
 }
 
 export function table(headers, rows) {

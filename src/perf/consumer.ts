@@ -27,6 +27,8 @@ export class Consumer implements ContentHandler {
   readonly latency = new Histogram();
   private now = 0n;
   private consumed = 0;
+  /** What the shared counter holds. */
+  private reported = 0;
   private lastTag = 0;
   private unacked = 0;
   private ackTo = 0;
@@ -83,8 +85,11 @@ export class Consumer implements ContentHandler {
       this.sendAck(this.ackTo);
       this.ackTo = 0;
     }
-    this.counters.set(this.slot, 'consumed', this.consumed);
-    this.counters.set(this.slot, 'lastConsumedNs', this.now);
+    if (this.consumed !== this.reported) {
+      this.reported = this.consumed;
+      this.counters.set(this.slot, 'consumed', this.consumed);
+      this.counters.set(this.slot, 'lastConsumedNs', this.now);
+    }
   }
 
   /** Acks what is still unacked, so that nothing goes back to the queue when we close. */

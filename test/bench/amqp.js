@@ -61,6 +61,18 @@ function log(line) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Scenarios that failed: reported under the table, and the exit code is 1. */
+const failures = [];
+async function attempt(what, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    failures.push(`${what}: ${err.message}`);
+    log(`  FAILED ${what}: ${err.message}`);
+    return undefined;
+  }
+}
+
 /** Runs warren-perf against `node`; resolves with its JSON summary. */
 function perf(node, perfArgs) {
   return new Promise((resolve, reject) => {
@@ -237,64 +249,64 @@ function listQueues(node, expected) {
   return median([1, 2, 3].map(() => timeProcess(cmd, argv, node.env).wall));
 }
 
-async function memoryAndListing(kinds) {
-  const start = (kind) => (kind === 'warren' ? startWarren('benchmem') : startRabbit('benchmem'));
-  if (selected(7)) {
-    const idle = row(7, '7. RSS, idle node', 'MiB', 'lower');
-    const msgs = row(7, `7. RSS with ${num(QUEUED_MESSAGES)} queued 16 B messages`, 'MiB', 'lower');
-    const conns = row(7, `7. RSS with ${num(IDLE_CONNECTIONS)} idle connections`, 'MiB', 'lower');
-    for (const kind of kinds) {
-      const node = await start(kind);
-      try {
-        idle[kind].push(await settledRss(node));
-        const s = await perf(node, ['--publish-only', '-C', String(QUEUED_MESSAGES), '-c', '1000', '-s', '16', '-u', 'bench-memory']);
-        msgs[kind].push(await settledRss(node));
-        log(`  7 ${kind}: idle ${idle[kind][0].toFixed(1)} MiB, ${num(s.confirmed)} queued messages ${msgs[kind][0].toFixed(1)} MiB`);
-      } finally {
-        await node.stop();
-      }
-      const fresh = await start(kind);
-      try {
-        const clients = await openIdleConnections(fresh, IDLE_CONNECTIONS);
-        conns[kind].push(await settledRss(fresh));
-        log(`  7 ${kind}: ${clients.length} idle connections ${conns[kind][0].toFixed(1)} MiB`);
-        await Promise.all(clients.map((c) => c.close()));
-      } finally {
-        await fresh.stop();
-      }
-    }
+const startFresh = (kind) => (kind === 'warren' ? startWarren('benchmem') : startRabbit('benchmem'));
+
+/** Runs `fn` on a fresh node of `kind` and stops the node afterwards. */
+async function onFreshNode(kind, fn) {
+  const node = await startFresh(kind);
+  try {
+    return await fn(node);
+  } finally {
+    await node.stop();
   }
-  if (selected(7) || selected(8)) {
-    const rss = selected(7) ? row(7, `7. RSS with ${num(IDLE_QUEUES)} idle queues`, 'MiB', 'lower') : undefined;
-    const list = selected(8) ? row(8, `8. list_queues name messages, ${num(IDLE_QUEUES)} queues`, 's', 'lower') : undefined;
-    for (const kind of kinds) {
-      const node = await start(kind);
-      try {
-        await perf(node, ['--scenario', 'queue-churn', '--declare-only', '-n', String(IDLE_QUEUES), '-x', '4', '-u', 'idle']);
-        rss?.[kind].push(await settledRss(node));
-        list?.[kind].push(listQueues(node, IDLE_QUEUES));
-        log(`  7/8 ${kind}: ${num(IDLE_QUEUES)} queues${rss ? `, ${rss[kind][0].toFixed(1)} MiB` : ''}${list ? `, list_queues ${list[kind][0].toFixed(3)} s` : ''}`);
-      } finally {
-        await node.stop();
-      }
-    }
+}
+
+async function memory(kinds) {
+  const idle = row(7, '7. RSS, idle node', 'MiB', 'lower');
+  const msgs = row(7, `7. RSS with ${num(QUEUED_MESSAGES)} queued 16 B messages`, 'MiB', 'lower');
+  const conns = row(7, `7. RSS with ${num(IDLE_CONNECTIONS)} idle connections`, 'MiB', 'lower');
+  for (const kind of kinds) {
+    await onFreshNode(kind, async (node) => {
+      idle[kind].push(await settledRss(node));
+      const s = await perf(node, ['--publish-only', '-C', String(QUEUED_MESSAGES), '-c', '1000', '-s', '16', '-u', 'bench-memory']);
+      msgs[kind].push(await settledRss(node));
+      log(`  7 ${kind}: idle ${idle[kind][0].toFixed(1)} MiB, ${num(s.confirmed)} queued messages ${msgs[kind][0].toFixed(1)} MiB`);
+    });
+    await onFreshNode(kind, async (node) => {
+      const clients = await openIdleConnections(node, IDLE_CONNECTIONS);
+      conns[kind].push(await settledRss(node));
+      log(`  7 ${kind}: ${clients.length} idle connections ${conns[kind][0].toFixed(1)} MiB`);
+      await Promise.all(clients.map((c) => c.close()));
+    });
   }
-  if (selected(9)) {
-    const declare = row(9, `9. declare ${num(MANY_QUEUES)} queues, 4 clients`, 'op/s', 'higher');
-    const list = row(9, `9. list_queues name messages, ${num(MANY_QUEUES)} queues`, 's', 'lower');
-    const rss = row(9, `9. RSS with ${num(MANY_QUEUES)} queues`, 'MiB', 'lower');
-    for (const kind of RABBIT_100K ? kinds : ['warren']) {
-      const node = await start(kind);
-      try {
-        const s = await perf(node, ['--scenario', 'queue-churn', '--declare-only', '-n', String(MANY_QUEUES), '-x', '4', '-u', 'many']);
-        declare[kind].push(s.phases[0].rate);
-        rss[kind].push(await settledRss(node));
-        list[kind].push(listQueues(node, MANY_QUEUES));
-        log(`  9 ${kind}: declare ${num(s.phases[0].rate)}/s, RSS ${rss[kind][0].toFixed(1)} MiB, list_queues ${list[kind][0].toFixed(3)} s`);
-      } finally {
-        await node.stop();
-      }
-    }
+}
+
+/** Scenario 7's idle queues and scenario 8's listing of them, on one node per broker. */
+async function idleQueues(kinds) {
+  const rss = selected(7) ? row(7, `7. RSS with ${num(IDLE_QUEUES)} idle queues`, 'MiB', 'lower') : undefined;
+  const list = selected(8) ? row(8, `8. list_queues name messages, ${num(IDLE_QUEUES)} queues`, 's', 'lower') : undefined;
+  for (const kind of kinds) {
+    await onFreshNode(kind, async (node) => {
+      await perf(node, ['--scenario', 'queue-churn', '--declare-only', '-n', String(IDLE_QUEUES), '-x', '4', '-u', 'idle']);
+      rss?.[kind].push(await settledRss(node));
+      list?.[kind].push(listQueues(node, IDLE_QUEUES));
+      log(`  7/8 ${kind}: ${num(IDLE_QUEUES)} queues${rss ? `, ${rss[kind][0].toFixed(1)} MiB` : ''}${list ? `, list_queues ${list[kind][0].toFixed(3)} s` : ''}`);
+    });
+  }
+}
+
+async function manyQueues(kinds) {
+  const declare = row(9, `9. declare ${num(MANY_QUEUES)} queues, 4 clients`, 'op/s', 'higher');
+  const list = row(9, `9. list_queues name messages, ${num(MANY_QUEUES)} queues`, 's', 'lower');
+  const rss = row(9, `9. RSS with ${num(MANY_QUEUES)} queues`, 'MiB', 'lower');
+  for (const kind of RABBIT_100K ? kinds : ['warren']) {
+    await onFreshNode(kind, async (node) => {
+      const s = await perf(node, ['--scenario', 'queue-churn', '--declare-only', '-n', String(MANY_QUEUES), '-x', '4', '-u', 'many']);
+      declare[kind].push(s.phases[0].rate);
+      rss[kind].push(await settledRss(node));
+      list[kind].push(listQueues(node, MANY_QUEUES));
+      log(`  9 ${kind}: declare ${num(s.phases[0].rate)}/s, RSS ${rss[kind][0].toFixed(1)} MiB, list_queues ${list[kind][0].toFixed(3)} s`);
+    });
   }
 }
 
@@ -347,25 +359,27 @@ if (flows.length > 0) {
     let s1;
     for (const id of [1, 2, 3, 5].filter(selected)) {
       log(`scenario ${id}: ${SCENARIOS[id - 1][1]}`);
-      const r = await flowScenario(id, brokers);
+      const r = await attempt(`scenario ${id}`, () => flowScenario(id, brokers));
       if (id === 1) s1 = r;
     }
     if (selected(4)) {
       log('scenario 4: publish only, then drain');
-      await publishThenDrain(brokers);
+      await attempt('scenario 4', () => publishThenDrain(brokers));
     }
     if (selected(6)) {
       // The reference is RabbitMQ's sustained rate in scenario 1: what its consumer received.
-      const ref = brokers.at(-1);
-      let max = s1?.con[ref.kind].length ? median(s1.con[ref.kind]) : undefined;
-      if (max === undefined) max = (await perf(ref, [...FLOWS[1], '-z', String(SECONDS)])).consumeRate;
-      const rate = Math.max(1, Math.round(max / 2));
-      log(`scenario 6: latency at ${num(rate)} msg/s (half of ${ref.kind}'s ${num(max)} msg/s in scenario 1)`);
-      await latencyAtRate(brokers, rate);
+      await attempt('scenario 6', async () => {
+        const ref = brokers.at(-1);
+        let max = s1?.con[ref.kind].length ? median(s1.con[ref.kind]) : undefined;
+        if (max === undefined) max = (await perf(ref, [...FLOWS[1], '-z', String(SECONDS)])).consumeRate;
+        const rate = Math.max(1, Math.round(max / 2));
+        log(`scenario 6: latency at ${num(rate)} msg/s (half of ${ref.kind}'s ${num(max)} msg/s in scenario 1)`);
+        await latencyAtRate(brokers, rate);
+      });
     }
     if (selected(10)) {
       log('scenario 10: churn');
-      await churn(brokers);
+      await attempt('scenario 10', () => churn(brokers));
     }
   } finally {
     await stopAll();
@@ -374,11 +388,15 @@ if (flows.length > 0) {
 if ([7, 8, 9].some(selected)) {
   log('scenarios 7-9: memory and listing on fresh nodes');
   try {
-    await memoryAndListing(kinds);
+    if (selected(7)) await attempt('scenario 7', () => memory(kinds));
+    if (selected(7) || selected(8)) await attempt(`scenario ${selected(7) ? '7/' : ''}8`, () => idleQueues(kinds));
+    if (selected(9)) await attempt('scenario 9', () => manyQueues(kinds));
   } finally {
     await stopAll();
   }
 }
 console.log('');
 printTable();
+for (const f of failures) console.log(`FAILED ${f}`);
 console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
+process.exit(failures.length > 0 ? 1 : 0);

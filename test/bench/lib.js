@@ -43,11 +43,11 @@ export function median(xs) {
 export function timeProcess(cmd, args, env) {
   const haveTime = fs.existsSync(GNU_TIME);
   const started = process.hrtime.bigint();
-  const r = haveTime
-    ? spawnSync(GNU_TIME, ['-f', '%M', cmd, ...args], { env, encoding: 'utf8' })
-    : spawnSync(cmd, args, { env, encoding: 'utf8' });
+  // A listing of 100,000 queues is megabytes: well above spawnSync's default 1 MiB buffer.
+  const options = { env, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 };
+  const r = haveTime ? spawnSync(GNU_TIME, ['-f', '%M', cmd, ...args], options) : spawnSync(cmd, args, options);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.error?.message ?? r.stderr}`);
   const rssKb = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
   return { wall, rssMiB: rssKb / 1024, stdout: r.stdout };
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { AmqpClient } from '../../dist/perf/client.js';
 import { parseAmqpUri } from '../../dist/perf/uri.js';
 import { topFrames } from './profile-top.js';
-import { ROOT, cleanUpOnExit, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
+import { ROOT, cleanUpOnExit, keepLogsIn, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -33,6 +33,8 @@ const IDLE_QUEUES = QUICK ? 2_000 : 10_000;
 const IDLE_CONNECTIONS = QUICK ? 200 : 1_000;
 const MANY_QUEUES = QUICK ? 10_000 : 100_000;
 const PERF = path.join(ROOT, 'bin', 'warren-perf');
+/** Where the nodes' logs go when a scenario failed. */
+const LOGS = path.join(os.tmpdir(), `warren-bench-logs-${process.pid}`);
 
 const SCENARIOS = [
   [1, '1p/1c 16 B transient no-ack'],
@@ -69,6 +71,7 @@ async function attempt(what, fn) {
   } catch (err) {
     failures.push(`${what}: ${err.message}`);
     log(`  FAILED ${what}: ${err.message}`);
+    keepLogsIn(LOGS);
     return undefined;
   }
 }
@@ -398,5 +401,6 @@ if ([7, 8, 9].some(selected)) {
 console.log('');
 printTable();
 for (const f of failures) console.log(`FAILED ${f}`);
+if (failures.length > 0) console.log(`the nodes' logs are in ${LOGS}`);
 console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -79,6 +79,20 @@ function alive(pid) {
 // Every node a benchmark started, so that stopAll() can stop them on failure or Ctrl-C.
 const started = new Set();
 
+// Where stop() copies a node's log directory before removing its files; undefined: nowhere.
+let keptLogs;
+
+/** From now on, stopping a node keeps its logs under `dir` (to find out why a run failed). */
+export function keepLogsIn(dir) {
+  keptLogs = dir;
+}
+
+function keepLogs(node) {
+  if (keptLogs === undefined) return;
+  const to = path.join(keptLogs, `${node.kind}-${node.name}-${Date.now()}`);
+  fs.cpSync(path.join(node.dir, 'log'), to, { recursive: true, force: true });
+}
+
 /** Stops every node still running (each stop() is safe to call twice). */
 export async function stopAll() {
   await Promise.allSettled([...started].map((node) => node.stop()));
@@ -161,6 +175,7 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
           clearTimeout(timer);
         }
         spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
+        keepLogs(node);
         if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;
@@ -220,6 +235,7 @@ export async function startRabbit(short = 'benchrabbit') {
         // A node that did not stop (or never wrote its pid file in time) is ours: kill it by pid.
         if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
         spawnSync('epmd', ['-kill'], { env });
+        keepLogs(node);
         fs.rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;

@@ -43,13 +43,83 @@ export function median(xs) {
 export function timeProcess(cmd, args, env) {
   const haveTime = fs.existsSync(GNU_TIME);
   const started = process.hrtime.bigint();
-  const r = haveTime
-    ? spawnSync(GNU_TIME, ['-f', '%M', cmd, ...args], { env, encoding: 'utf8' })
-    : spawnSync(cmd, args, { env, encoding: 'utf8' });
+  // A listing of 100,000 queues is megabytes: well above spawnSync's default 1 MiB buffer.
+  const options = { env, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 };
+  const r = haveTime ? spawnSync(GNU_TIME, ['-f', '%M', cmd, ...args], options) : spawnSync(cmd, args, options);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.error?.message ?? r.stderr}`);
   const rssKb = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
   return { wall, rssMiB: rssKb / 1024, stdout: r.stdout };
+}
+
+/** Resident memory of a process in MiB, from /proc/<pid>/status (VmRSS). */
+export function rssMiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+function readPid(file) {
+  try {
+    return Number(fs.readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Every node a benchmark started, so that stopAll() can stop them on failure or Ctrl-C.
+const started = new Set();
+
+// Where stop() copies a node's log directory before removing its files; undefined: nowhere.
+let keptLogs;
+
+/** From now on, stopping a node keeps its logs under `dir` (to find out why a run failed). */
+export function keepLogsIn(dir) {
+  keptLogs = dir;
+}
+
+function keepLogs(node) {
+  if (keptLogs === undefined) return;
+  const to = path.join(keptLogs, `${node.kind}-${node.name}-${Date.now()}`);
+  fs.cpSync(path.join(node.dir, 'log'), to, { recursive: true, force: true });
+}
+
+/** Stops every node still running (each stop() is safe to call twice). */
+export async function stopAll() {
+  await Promise.allSettled([...started].map((node) => node.stop()));
+}
+
+/**
+ * Stops every node started here when the benchmark fails, is interrupted (Ctrl-C, SIGTERM) or
+ * exits with nodes still up; only nodes this process started, found by their own pid files.
+ */
+export function cleanUpOnExit() {
+  let stopping = false;
+  const bail = (why, code) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${why}: stopping the nodes this benchmark started\n`);
+    stopAll().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', () => bail('interrupted', 130));
+  process.on('SIGTERM', () => bail('terminated', 143));
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    bail('failed', 70);
+  });
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    bail('failed', 70);
+  });
 }
 
 export async function waitUntil(what, probe, timeoutMs = 60_000) {
@@ -60,8 +130,11 @@ export async function waitUntil(what, probe, timeoutMs = 60_000) {
   }
 }
 
-/** A Warren node with its own mapper port, HOME and dirs. */
-export async function startWarren(short = 'bench') {
+/**
+ * A Warren node with its own mapper port, HOME and dirs. `nodeArgs` go to Node itself (e.g.
+ * --cpu-prof); `dir` keeps the temp dir (and a profile written into it) after stop().
+ */
+export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false } = {}) {
   const dir = tempDir('warren-bench-');
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
@@ -78,21 +151,47 @@ export async function startWarren(short = 'bench') {
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
     RABBITMQ_PID_FILE: path.join(dir, 'node.pid'),
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore', cwd: dir });
+  const exited = new Promise((r) => child.once('exit', r));
   const ctl = path.join(ROOT, 'bin', 'warrenctl');
-  await waitUntil('the Warren node', () => spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0);
-  return {
+  let stopped;
+  const node = {
+    kind: 'warren',
     name: `${short}@${HOST}`,
     amqpPort,
+    uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
+    dir,
+    pid: () => child.pid,
+    rssMiB: () => rssMiB(child.pid),
     ctl: (args) => [process.execPath, [ctl, ...args]],
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
-      fs.rmSync(dir, { recursive: true, force: true });
+    stop() {
+      stopped ??= (async () => {
+        started.delete(node);
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
+        keepLogs(node);
+        if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
     },
   };
+  started.add(node);
+  try {
+    await waitUntil('the Warren node', () => {
+      if (child.exitCode !== null) throw new Error(`the Warren node exited (${child.exitCode}) while starting`);
+      return spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0;
+    });
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  return node;
 }
 
 /** A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd. */
@@ -115,20 +214,43 @@ export async function startRabbit(short = 'benchrabbit') {
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
   };
-  const r = spawnSync(RABBITMQ_SERVER, ['-detached'], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
-  await waitUntil('the RabbitMQ node', () => spawnSync(RABBITMQCTL, ['await_startup', '-t', '5'], { env }).status === 0, 120_000);
-  return {
+  const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
+  let stopped;
+  const node = {
+    kind: 'rabbitmq',
     name: `${short}@${HOST}`,
     amqpPort,
+    uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
+    dir,
+    /** beam.smp of this node, from the pid file the node writes. */
+    pid: () => readPid(env.RABBITMQ_PID_FILE),
+    rssMiB: () => rssMiB(node.pid()),
     ctl: (args) => [RABBITMQCTL, args],
-    async stop() {
-      spawnSync(RABBITMQCTL, ['stop', env.RABBITMQ_PID_FILE], { env });
-      spawnSync('epmd', ['-kill'], { env });
-      fs.rmSync(dir, { recursive: true, force: true });
+    stop() {
+      stopped ??= (async () => {
+        started.delete(node);
+        const pid = node.pid();
+        rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
+        // A node that did not stop (or never wrote its pid file in time) is ours: kill it by pid.
+        if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+        spawnSync('epmd', ['-kill'], { env });
+        keepLogs(node);
+        fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
     },
   };
+  started.add(node);
+  const r = spawnSync(RABBITMQ_SERVER, ['-detached'], { env, encoding: 'utf8' });
+  try {
+    if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
+    await waitUntil('the RabbitMQ node', () => rabbitmqctl(['await_startup', '-t', '5']).status === 0, 120_000);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  return node;
 }
 
 export function table(headers, rows) {

@@ -78,15 +78,23 @@ async function attempt(what, fn) {
   }
 }
 
+// The warren-perf runs under way, ended with the benchmark (Ctrl-C, a failure).
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Runs warren-perf against `node`; resolves with its JSON summary. */
 function perf(node, perfArgs) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PERF, '-h', node.uri, '--json', '--quiet', ...perfArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => {
+      running.delete(child);
       if (code === 0) resolve(JSON.parse(out));
       else reject(new Error(`warren-perf ${perfArgs.join(' ')} against ${node.kind} exited ${code}: ${err.trim() || out.trim()}`));
     });

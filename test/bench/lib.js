@@ -25,8 +25,13 @@ export function freePort() {
   });
 }
 
+/**
+ * A fresh directory under the system's temp dir. Names start with "wperf-" so that nothing
+ * cleaning up other benchmarks' directories (rabbit-bench-*, warren-bench-*) removes the data
+ * of a node that is still running here.
+ */
 export function tempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(os.tmpdir(), `wperf-${prefix}`));
 }
 
 export function rabbitmqInstalled() {
@@ -122,6 +127,8 @@ export function cleanUpOnExit() {
   });
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 export async function waitUntil(what, probe, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -216,6 +223,7 @@ export async function startRabbit(short = 'benchrabbit') {
   };
   const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
   let stopped;
+  let beamPid;
   const node = {
     kind: 'rabbitmq',
     name: `${short}@${HOST}`,
@@ -223,8 +231,8 @@ export async function startRabbit(short = 'benchrabbit') {
     uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
     dir,
-    /** beam.smp of this node, from the pid file the node writes. */
-    pid: () => readPid(env.RABBITMQ_PID_FILE),
+    /** beam.smp of this node: from the pid file the node writes, remembered once started. */
+    pid: () => (beamPid ??= readPid(env.RABBITMQ_PID_FILE)),
     rssMiB: () => rssMiB(node.pid()),
     ctl: (args) => [RABBITMQCTL, args],
     stop() {
@@ -232,8 +240,13 @@ export async function startRabbit(short = 'benchrabbit') {
         started.delete(node);
         const pid = node.pid();
         rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
-        // A node that did not stop (or never wrote its pid file in time) is ours: kill it by pid.
-        if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+        // A node rabbitmqctl could not stop (its cookie or pid file gone, the node stuck) is
+        // still ours, known by the pid it had at start: SIGTERM (Erlang's init:stop), then KILL.
+        if (pid !== undefined && alive(pid)) {
+          process.kill(pid, 'SIGTERM');
+          for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+          if (alive(pid)) process.kill(pid, 'SIGKILL');
+        }
         spawnSync('epmd', ['-kill'], { env });
         keepLogs(node);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -246,6 +259,7 @@ export async function startRabbit(short = 'benchrabbit') {
   try {
     if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
     await waitUntil('the RabbitMQ node', () => rabbitmqctl(['await_startup', '-t', '5']).status === 0, 120_000);
+    node.pid();
   } catch (err) {
     await node.stop();
     throw err;

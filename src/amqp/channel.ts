@@ -38,6 +38,8 @@ export interface ChannelHost {
   sendFrames(frames: Buffer[]): void;
   /** Can the socket take more deliveries without buffering without bound? */
   writable(): boolean;
+  /** A queue this connection publishes to is backed up: stop reading until it is relieved. */
+  throttle(queue: ClassicQueue): void;
   readonly replyTo: ReplyToRegistry;
 }
 
@@ -366,6 +368,7 @@ export class Channel implements ConsumerChannel {
         continue;
       }
       const entry = q.publish(msg, now);
+      if (q.overloaded) this.host.throttle(q);
       if (entry !== undefined && seq > 0) {
         const done = broker.durable(q, entry);
         if (done !== undefined) durable.push(done);

@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import { authenticate, isLoopback, parseCredentials } from '../broker/auth.js';
 import type { Broker } from '../broker/broker.js';
+import type { ClassicQueue } from '../queues/classic-queue.js';
 import { Channel, type ChannelHost, type ReplyToRegistry } from './channel.js';
 import { AmqpError, ProtocolHeaderError } from './errors.js';
 import { HEARTBEAT_FRAME } from './frame.js';
@@ -53,6 +54,9 @@ type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'clo
 /** How long a refused or misbehaving client waits before its socket closes (slows guessing). */
 const REFUSAL_DELAY_MS = 3000;
 
+/** The longest a publisher waits for a backed-up queue before it may publish again. */
+const MAX_THROTTLE_MS = 200;
+
 /** Pending writes above this stop deliveries until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 
@@ -69,6 +73,8 @@ export class AmqpConnection implements ChannelHost {
   private blocked = false;
   /** A publish arrived while blocked: reading and frame handling wait for the unblock. */
   private heldByAlarm = false;
+  /** Queues this connection waits on under flow control (see ClassicQueue.overloaded). */
+  private throttledBy = 0;
   private processing = false;
   private closedChannels = new Set<number>();
   user = '';
@@ -180,7 +186,7 @@ export class AmqpConnection implements ChannelHost {
           continue;
         }
         // Blocked by an alarm: hold this connection's frames after its first publish.
-        if (this.blocked && this.heldByAlarm) return;
+        if ((this.blocked && this.heldByAlarm) || this.throttledBy > 0) return;
         const frame = this.parser.next();
         if (frame === null) return;
         const pending = this.handleFrame(frame.type, frame.channel, frame.payload);
@@ -455,6 +461,37 @@ export class AmqpConnection implements ChannelHost {
       this.sentSinceBeat = false;
     }, periodMs);
     this.heartbeatTimer.unref();
+  }
+
+  /**
+   * Flow control for a connection that only publishes: reading pauses until the backed-up
+   * queue's consumers catch up. A connection with consumers of its own is never paused (its
+   * acks must keep flowing), as a publisher-only connection is RabbitMQ's usual flow case.
+   */
+  throttle(queue: ClassicQueue): void {
+    if (this.channelList().some((c) => c.consumerCount > 0)) return;
+    this.throttledBy++;
+    this.socket.pause();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      if (--this.throttledBy > 0 || this.state === 'closed') return;
+      if (!(this.blocked && this.heldByAlarm)) this.socket.resume();
+      if (!this.processing) {
+        this.processing = true;
+        void this.drain();
+      }
+    };
+    // Paced, never stuck: consumers that stop taking messages do not hold publishers forever.
+    const timer = setTimeout(release, MAX_THROTTLE_MS);
+    queue.whenRelieved(release);
+  }
+
+  /** The state list_connections shows: flow while held back by a backed-up queue. */
+  get flowing(): boolean {
+    return this.throttledBy > 0;
   }
 
   /** A resource alarm: tell the client and stop reading its publishes (consumers go on). */

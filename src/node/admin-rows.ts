@@ -128,7 +128,7 @@ export function connectionItems(l: Listing): Extractors<AmqpConnection> {
     peer_port: (c) => c.socket.remotePort ?? null,
     host: (c) => c.socket.localAddress ?? null,
     port: (c) => c.socket.localPort ?? null,
-    state: (c) => (c.isBlocked ? 'blocked' : 'running'),
+    state: (c) => (c.isBlocked ? 'blocked' : c.flowing ? 'flow' : 'running'),
     timeout: (c) => c.heartbeat,
     frame_max: (c) => c.frameMax,
     channel_max: (c) => c.channelMax,

@@ -62,6 +62,13 @@ export interface QueueHost {
 
 /** Messages delivered per queue before yielding to other work. */
 const DELIVERY_BATCH = 1000;
+/**
+ * Flow control: above this many ready messages while consumers are attached, publishers are
+ * slowed until the backlog falls below FLOW_LOW, so consumers get the CPU to catch up (the
+ * role RabbitMQ's credit flow plays; such connections show state `flow`).
+ */
+const FLOW_HIGH = 2_000;
+const FLOW_LOW = 500;
 
 export class ClassicQueue {
   private readonly ready: Deque<QueueEntry>[];
@@ -77,6 +84,7 @@ export class ClassicQueue {
   private hadConsumers = false;
   private exclusiveConsumer: Consumer | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
+  private readonly reliefWaiters: Array<() => void> = [];
   private expiryTimer: NodeJS.Timeout | undefined;
   deleted = false;
 
@@ -184,10 +192,25 @@ export class ClassicQueue {
         const entry = d.shift() as QueueEntry;
         this.readyCount--;
         this.readyBytes -= entry.msg.body.length;
+        if (this.readyCount === FLOW_LOW && this.reliefWaiters.length > 0) this.relieve();
         return entry;
       }
     }
     return undefined;
+  }
+
+  /** Whether publishers to this queue should wait for its consumers to catch up. */
+  get overloaded(): boolean {
+    return this.readyCount > FLOW_HIGH && this.consumerList.length > 0;
+  }
+
+  /** Calls `resume` once the backlog is down (or the queue has no consumers, or is gone). */
+  whenRelieved(resume: () => void): void {
+    this.reliefWaiters.push(resume);
+  }
+
+  private relieve(): void {
+    for (const resume of this.reliefWaiters.splice(0)) resume();
   }
 
   private peekHead(): QueueEntry | undefined {
@@ -371,6 +394,7 @@ export class ClassicQueue {
     if (this.cursor > i) this.cursor--;
     if (this.exclusiveConsumer === consumer) this.exclusiveConsumer = undefined;
     this.touch();
+    if (this.consumerList.length === 0) this.relieve();
     if (this.consumerList.length === 0 && this.autoDeleteWhenUnused && this.hadConsumers) {
       this.host.autoDelete(this);
       return;
@@ -381,6 +405,7 @@ export class ClassicQueue {
   /** Removes every ready message; returns how many. */
   purge(): number {
     const count = this.readyCount;
+    this.relieve();
     const gone: QueueEntry[] = [];
     for (const d of this.ready) gone.push(...d.clear());
     this.readyCount = 0;
@@ -395,6 +420,7 @@ export class ClassicQueue {
     if (this.deleted) return 0;
     const count = this.readyCount;
     this.deleted = true;
+    this.relieve();
     clearTimeout(this.ttlTimer);
     clearTimeout(this.expiryTimer);
     for (const c of [...this.consumerList]) c.channel.cancelledByServer(c);

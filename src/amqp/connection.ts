@@ -54,8 +54,9 @@ type State = 'header' | 'start' | 'tune' | 'open' | 'running' | 'closing' | 'clo
 /** How long a refused or misbehaving client waits before its socket closes (slows guessing). */
 const REFUSAL_DELAY_MS = 3000;
 
-/** The longest a publisher waits for a backed-up queue before it may publish again. */
-const MAX_THROTTLE_MS = 200;
+/** The longest a publisher waits for a backed-up queue; then it publishes freely for a while. */
+const MAX_THROTTLE_MS = 1000;
+const THROTTLE_GRACE_MS = 100;
 
 /** Pending writes above this stop deliveries until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -75,6 +76,7 @@ export class AmqpConnection implements ChannelHost {
   private heldByAlarm = false;
   /** Queues this connection waits on under flow control (see ClassicQueue.overloaded). */
   private throttledBy = 0;
+  private throttleGraceUntil = 0;
   private processing = false;
   private closedChannels = new Set<number>();
   user = '';
@@ -469,14 +471,16 @@ export class AmqpConnection implements ChannelHost {
    * acks must keep flowing), as a publisher-only connection is RabbitMQ's usual flow case.
    */
   throttle(queue: ClassicQueue): void {
-    if (this.channelList().some((c) => c.consumerCount > 0)) return;
+    if (Date.now() < this.throttleGraceUntil || this.channelList().some((c) => c.consumerCount > 0)) return;
     this.throttledBy++;
     this.socket.pause();
     let released = false;
-    const release = () => {
+    const release = (timedOut: boolean) => {
       if (released) return;
       released = true;
       clearTimeout(timer);
+      // After waiting in vain, publish freely for as long again (and read a close, say).
+      if (timedOut) this.throttleGraceUntil = Date.now() + THROTTLE_GRACE_MS;
       if (--this.throttledBy > 0 || this.state === 'closed') return;
       if (!(this.blocked && this.heldByAlarm)) this.socket.resume();
       if (!this.processing) {
@@ -485,8 +489,8 @@ export class AmqpConnection implements ChannelHost {
       }
     };
     // Paced, never stuck: consumers that stop taking messages do not hold publishers forever.
-    const timer = setTimeout(release, MAX_THROTTLE_MS);
-    queue.whenRelieved(release);
+    const timer = setTimeout(() => release(true), MAX_THROTTLE_MS);
+    queue.whenRelieved(() => release(false));
   }
 
   /** The state list_connections shows: flow while held back by a backed-up queue. */

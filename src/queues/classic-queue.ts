@@ -209,8 +209,13 @@ export class ClassicQueue {
     this.reliefWaiters.push(resume);
   }
 
+  /** Wakes held publishers on a later turn, never from inside a delivery or a publish. */
   private relieve(): void {
-    for (const resume of this.reliefWaiters.splice(0)) resume();
+    if (this.reliefWaiters.length === 0) return;
+    const waiters = this.reliefWaiters.splice(0);
+    setImmediate(() => {
+      for (const resume of waiters) resume();
+    });
   }
 
   private peekHead(): QueueEntry | undefined {

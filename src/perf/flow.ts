@@ -8,19 +8,18 @@
 // consumer thread reads (performance.now() is relative to each thread's own time origin).
 
 import crypto from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { AmqpClient, BrokerError, ConnectionFailure } from './client.js';
-import { Counters } from './counters.js';
+import { Counters, type FieldName } from './counters.js';
 import { Histogram } from './histogram.js';
 import type { PerfOptions } from './options.js';
 import { progressLine, type Check, type FlowSummary } from './report.js';
+import { WorkerPool } from './threads.js';
 import { displayUri } from './uri.js';
-import type { Role, ToMain, ToWorker, WorkerError, WorkerInit } from './worker.js';
+import type { Role, WorkerError } from './worker.js';
 
 const POLL_MS = 50;
 /** A drained run that sees nothing arrive for this long gives up and reports the shortfall. */
 const STALL_MS = 10_000;
-const STOP_TIMEOUT_MS = 60_000;
 
 export class RunFailure extends Error {
   constructor(
@@ -31,31 +30,34 @@ export class RunFailure extends Error {
   }
 }
 
-interface Thread {
-  worker: Worker;
-  producers: number;
-  consumers: number;
-  inbox: ToMain[];
-  /** The message types this thread has sent so far. */
-  received: Set<ToMain['type']>;
-  exited: boolean;
+export function failureKind(err: unknown): WorkerError['kind'] {
+  if (err instanceof RunFailure) return err.kind;
+  if (err instanceof BrokerError) return 'broker';
+  if (err instanceof ConnectionFailure) return 'connection';
+  return 'other';
+}
+
+/** How a run went, for the summary. */
+interface Outcome {
+  t0: bigint;
+  tEnd: bigint;
+  cpu: NodeJS.CpuUsage;
+  /** Counts when the run ended (later confirms and deliveries are in the totals, not the rates). */
+  atEnd: { published: number; confirmed: number; consumed: number };
+  stalled: boolean;
+  drainTarget: number;
 }
 
 export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
-  const progressOut = o.json ? process.stderr : process.stdout;
   const admin = await AmqpClient.connect(o.uri, { name: 'warren-perf setup', heartbeat: o.heartbeat });
-  let failure: RunFailure | undefined;
-  const fail = (e: WorkerError) => {
-    failure ??= new RunFailure(e.kind, e.message);
-  };
-  admin.onFailure = (e) => fail({ kind: e instanceof BrokerError ? 'broker' : 'connection', message: e.message });
+  let adminFailure: RunFailure | undefined;
+  admin.onFailure = (e) => (adminFailure ??= new RunFailure(e instanceof BrokerError ? 'broker' : 'connection', e.message));
   await admin.openChannel(1);
 
   const generated = o.queue === undefined;
   const base = o.queue ?? `warren-perf-${crypto.randomBytes(4).toString('hex')}`;
   const queues = o.queues === 1 ? [base] : Array.from({ length: o.queues }, (_, i) => `${base}-${i + 1}`);
   let drainTarget = 0;
-  const declared: string[] = [];
   for (const q of queues) {
     if (o.consumeOnly) {
       drainTarget += (await admin.declareQueue(1, q, { passive: true })).messageCount;
@@ -63,103 +65,77 @@ export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
       const args = new Map(o.queueArgs);
       if (o.queueType === 'quorum') args.set('x-queue-type', 'quorum');
       await admin.declareQueue(1, q, { durable: o.persistent || o.queueType === 'quorum', arguments: args });
-      declared.push(q);
     }
   }
 
   const counters = Counters.create(o.producers + o.consumers);
-  const roles: Role[] = [];
+  const pool = new WorkerPool(o.uri, o.heartbeat, roles(o, queues), counters, o.threads);
+  let outcome: Outcome;
+  try {
+    outcome = await drive(o, pool, counters, () => adminFailure, drainTarget);
+  } finally {
+    await pool.stop();
+    if (adminFailure === undefined && (generated || o.deleteQueues)) {
+      for (const q of queues) await admin.deleteQueue(1, q).catch(() => undefined);
+    }
+    await admin.close();
+  }
+  const failure = adminFailure ?? (pool.failure && new RunFailure(pool.failure.kind, pool.failure.message));
+  if (failure !== undefined) throw failure;
+  return summarize(o, queues, pool, counters, outcome);
+}
+
+function roles(o: PerfOptions, queues: string[]): Role[] {
+  const out: Role[] = [];
   for (let i = 0; i < o.producers; i++) {
-    roles.push({
-      kind: 'producer',
-      slot: i,
-      name: `warren-perf producer ${i + 1}`,
-      settings: {
-        queue: queues[i % queues.length],
-        size: o.size,
-        persistent: o.persistent,
-        confirmWindow: o.confirmWindow,
-        count: o.count,
-        rate: o.rate,
-      },
-    });
+    const settings = { queue: queues[i % queues.length], size: o.size, persistent: o.persistent, confirmWindow: o.confirmWindow, count: o.count, rate: o.rate };
+    out.push({ kind: 'producer', slot: i, name: `warren-perf producer ${i + 1}`, settings });
   }
   for (let i = 0; i < o.consumers; i++) {
-    roles.push({
-      kind: 'consumer',
-      slot: o.producers + i,
-      name: `warren-perf consumer ${i + 1}`,
-      settings: { queue: queues[i % queues.length], ackEvery: o.ackEvery, prefetch: o.prefetch },
-    });
+    const settings = { queue: queues[i % queues.length], ackEvery: o.ackEvery, prefetch: o.prefetch };
+    out.push({ kind: 'consumer', slot: o.producers + i, name: `warren-perf consumer ${i + 1}`, settings });
   }
-  const threads = spawnThreads(o, roles, counters);
-  const producerThreads = threads.filter((t) => t.producers > 0);
-  const consumerThreads = threads.filter((t) => t.consumers > 0);
+  return out;
+}
 
+/** From 'ready' to the end of the run: starts the workers, reports, and decides when to stop. */
+async function drive(
+  o: PerfOptions,
+  pool: WorkerPool,
+  counters: Counters,
+  adminFailure: () => RunFailure | undefined,
+  drainTarget: number,
+): Promise<Outcome> {
+  const out = o.json ? process.stderr : process.stdout;
+  const tty = out.isTTY === true && !o.quiet;
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
   };
   process.on('SIGINT', onSigint);
-
-  let producersDone = 0;
-  let producersDoneNs = 0n;
-  const finals: Histogram[] = [];
-  const drainInbox = (t: Thread) => {
-    for (const m of t.inbox.splice(0)) {
-      t.received.add(m.type);
-      if (m.type === 'error') fail(m.error);
-      else if (m.type === 'producer-done') {
-        producersDone++;
-        producersDoneNs = process.hrtime.bigint();
-      } else if (m.type === 'final') finals.push(Histogram.from(m.latency));
-    }
-  };
-  /** Waits until every thread in `ts` has sent `type` (or something failed). */
-  const all = async (ts: Thread[], type: ToMain['type'], timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      let waiting = 0;
-      for (const t of ts) {
-        drainInbox(t);
-        if (t.received.has(type)) continue;
-        if (t.exited) {
-          if (type !== 'final') fail({ kind: 'other', message: 'a worker thread ended unexpectedly' });
-          continue;
-        }
-        waiting++;
-      }
-      if (waiting === 0 || failure !== undefined || Date.now() > deadline) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-
-  let cpu0 = process.cpuUsage();
-  let t0 = process.hrtime.bigint();
-  let tEnd = t0;
-  let cpu = cpu0;
-  let snapshot = { published: 0, confirmed: 0, consumed: 0 };
-  let stalled = false;
   try {
-    await all(threads, 'ready', 60_000);
-    if (failure !== undefined) throw failure;
-    cpu0 = process.cpuUsage();
-    t0 = process.hrtime.bigint();
-    for (const t of consumerThreads) post(t, { type: 'consume' });
-    await all(consumerThreads, 'consuming', 30_000);
-    for (const t of producerThreads) post(t, { type: 'publish', startNs: t0 });
+    await pool.waitFor(pool.all, 'ready', 60_000);
+    const failed = () => pool.failure !== undefined || adminFailure() !== undefined;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    if (!failed()) {
+      pool.post(pool.consumerThreads, { type: 'consume' });
+      await pool.waitFor(pool.consumerThreads, 'consuming', 30_000);
+      pool.post(pool.producerThreads, { type: 'publish', startNs: t0 });
+    }
 
-    const tty = progressOut.isTTY === true && !o.quiet;
+    const countRun = o.count > 0 && o.producers > 0;
+    const drainMode = o.consumeOnly && o.time === 0;
     let last = { t: t0, published: 0, confirmed: 0, consumed: 0, cpu: process.cpuUsage() };
-    let lastProgress = 0;
+    let printed = false;
     let lastConsumed = -1;
     let lastChange = Date.now();
-    for (;;) {
+    let stalled = false;
+    while (!failed() && !interrupted) {
       await new Promise((r) => setTimeout(r, POLL_MS));
-      for (const t of threads) drainInbox(t);
+      pool.read();
       const now = process.hrtime.bigint();
-      const elapsedS = Number(now - t0) / 1e9;
       const published = counters.total('published');
       const consumed = counters.total('consumed');
       if (consumed !== lastConsumed) {
@@ -169,28 +145,27 @@ export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
       const sinceLast = Number(now - last.t) / 1e9;
       if (!o.quiet && sinceLast >= 1) {
         const confirmed = counters.total('confirmed');
-        const cpuNow = process.cpuUsage();
+        const cpu = process.cpuUsage();
         const line = progressLine({
-          elapsedS,
+          elapsedS: Number(now - t0) / 1e9,
           publishRate: (published - last.published) / sinceLast,
           confirmRate: (confirmed - last.confirmed) / sinceLast,
           consumeRate: (consumed - last.consumed) / sinceLast,
-          cpuPercent: (cpuNow.user - last.cpu.user + cpuNow.system - last.cpu.system) / 1e4 / sinceLast,
+          cpuPercent: (cpu.user - last.cpu.user + cpu.system - last.cpu.system) / 1e4 / sinceLast,
           blocked: counters.total('blocked') > 0,
           showPublish: o.producers > 0,
           showConfirm: o.producers > 0 && o.confirmWindow > 0,
           showConsume: o.consumers > 0,
         });
-        progressOut.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
-        lastProgress = Date.now();
-        last = { t: now, published, confirmed, consumed, cpu: cpuNow };
+        out.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+        printed = true;
+        last = { t: now, published, confirmed, consumed, cpu };
       }
-      if (failure !== undefined || interrupted) break;
-      if (o.time > 0 && elapsedS >= o.time) break;
-      const draining = (o.count > 0 && o.producers > 0 && producersDone === producerThreads.length) || (o.consumeOnly && o.time === 0);
-      if (o.count > 0 && o.producers > 0 && producersDone === producerThreads.length && o.consumers === 0) break;
-      if (draining) {
-        const target = o.consumeOnly ? drainTarget : published - counters.total('nacked') - counters.total('returned');
+      if (o.time > 0 && Number(now - t0) / 1e9 >= o.time) break;
+      const producersFinished = countRun && pool.allProducersDone;
+      if (producersFinished && o.consumers === 0) break;
+      if (producersFinished || drainMode) {
+        const target = drainMode ? drainTarget : published - counters.total('nacked') - counters.total('returned');
         if (consumed >= target) break;
         if (Date.now() - lastChange > STALL_MS) {
           stalled = true;
@@ -198,45 +173,38 @@ export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
         }
       }
     }
-    if (tty && lastProgress > 0) progressOut.write('\n');
-    tEnd = process.hrtime.bigint();
-    cpu = process.cpuUsage(cpu0);
-    snapshot = { published: counters.total('published'), confirmed: counters.total('confirmed'), consumed: counters.total('consumed') };
+    if (tty && printed) out.write('\n');
+    return {
+      t0,
+      tEnd: process.hrtime.bigint(),
+      cpu: process.cpuUsage(cpu0),
+      atEnd: { published: counters.total('published'), confirmed: counters.total('confirmed'), consumed: counters.total('consumed') },
+      stalled,
+      drainTarget,
+    };
   } finally {
-    // Producers first, so that consumers still take what they sent until the stop.
-    for (const t of producerThreads) post(t, { type: 'stop' });
-    await all(producerThreads.filter((t) => t.consumers === 0), 'final', STOP_TIMEOUT_MS);
-    for (const t of consumerThreads) post(t, { type: 'stop' });
-    await all(consumerThreads, 'final', STOP_TIMEOUT_MS);
-    await Promise.all(threads.map((t) => t.worker.terminate()));
     process.off('SIGINT', onSigint);
-    if (failure === undefined && (generated || o.deleteQueues)) {
-      for (const q of o.consumeOnly ? queues : declared) await admin.deleteQueue(1, q).catch(() => undefined);
-    }
-    await admin.close();
   }
-  if (failure !== undefined) throw failure;
+}
 
+function summarize(o: PerfOptions, queues: string[], pool: WorkerPool, counters: Counters, r: Outcome): FlowSummary {
   const latency = new Histogram();
-  for (const h of finals) latency.merge(h);
-  const total = (f: Parameters<Counters['total']>[0]) => counters.total(f);
+  for (const h of pool.latencies) latency.merge(h);
+  const total = (f: FieldName) => counters.total(f);
   const published = total('published');
   const confirmed = total('confirmed');
   const nacked = total('nacked');
-  const returned = total('returned');
   const consumed = total('consumed');
-  const durationS = Number(tEnd - t0) / 1e9;
-  const countRun = o.count > 0 && o.producers > 0 && producersDone === producerThreads.length;
+  const durationS = Number(r.tEnd - r.t0) / 1e9;
+  // A count or drain run is timed to its last message; a timed run to its end.
+  const countRun = o.count > 0 && o.producers > 0 && pool.allProducersDone;
   const drainRun = countRun || (o.consumeOnly && o.time === 0);
-  const maxNs = (f: 'lastPublishedNs' | 'lastConsumedNs') => {
-    let m = t0;
+  const latest = (f: 'lastPublishedNs' | 'lastConsumedNs') => {
+    let m = r.t0;
     for (let s = 0; s < counters.slots; s++) if (counters.getBig(s, f) > m) m = counters.getBig(s, f);
     return m;
   };
-  const span = (end: bigint) => Math.max(Number(end - t0) / 1e9, 1e-9);
-  const publishRate = countRun ? published / span(maxNs('lastPublishedNs')) : snapshot.published / durationS;
-  const confirmRate = countRun ? confirmed / span(producersDoneNs) : snapshot.confirmed / durationS;
-  const consumeRate = drainRun ? consumed / span(maxNs('lastConsumedNs')) : snapshot.consumed / durationS;
+  const rate = (n: number, end: bigint) => n / Math.max(Number(end - r.t0) / 1e9, 1e-9);
 
   const checks: Check[] = [];
   if (o.confirmWindow > 0 && o.producers > 0) {
@@ -249,18 +217,20 @@ export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
   if (countRun && o.consumers > 0) {
     checks.push({
       name: 'drained: consumed = published',
-      ok: consumed === published && !stalled,
-      detail: `published ${published}, consumed ${consumed}${stalled ? `, nothing arrived for ${STALL_MS / 1000} s` : ''}`,
+      ok: consumed === published && !r.stalled,
+      detail: `published ${published}, consumed ${consumed}${r.stalled ? `, nothing arrived for ${STALL_MS / 1000} s` : ''}`,
     });
   }
   if (o.consumeOnly && o.time === 0) {
     checks.push({
       name: 'drained the queues',
-      ok: consumed >= drainTarget && !stalled,
-      detail: `${drainTarget} ready at the start, consumed ${consumed}`,
+      ok: consumed >= r.drainTarget && !r.stalled,
+      detail: `${r.drainTarget} ready at the start, consumed ${consumed}`,
     });
   }
-  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const cpuS = (r.cpu.user + r.cpu.system) / 1e6;
+  const ms = (us: number) => us / 1000;
+  const l = latency.summary();
   return {
     uri: displayUri(o.uri),
     producers: o.producers,
@@ -276,74 +246,16 @@ export async function runFlow(o: PerfOptions): Promise<FlowSummary> {
     published,
     confirmed,
     nacked,
-    returned,
+    returned: total('returned'),
     consumed,
-    publishRate,
-    confirmRate,
-    consumeRate,
-    latencyMs: msSummary(latency),
+    publishRate: countRun ? rate(published, latest('lastPublishedNs')) : r.atEnd.published / durationS,
+    confirmRate: countRun ? rate(confirmed, pool.producersDoneNs) : r.atEnd.confirmed / durationS,
+    consumeRate: drainRun ? rate(consumed, latest('lastConsumedNs')) : r.atEnd.consumed / durationS,
+    latencyMs: { count: l.count, min: ms(l.min), mean: ms(l.mean), p50: ms(l.p50), p75: ms(l.p75), p95: ms(l.p95), p99: ms(l.p99), p999: ms(l.p999), max: ms(l.max) },
     blockedS: total('blockedNs') / 1e9,
     toolCpuPercent: durationS > 0 ? (cpuS / durationS) * 100 : 0,
-    toolCpu: { userS: cpu.user / 1e6, systemS: cpu.system / 1e6 },
+    toolCpu: { userS: r.cpu.user / 1e6, systemS: r.cpu.system / 1e6 },
     checks,
     ok: checks.every((c) => c.ok),
   };
 }
-
-function msSummary(h: Histogram) {
-  const s = h.summary();
-  const toMs = (us: number) => us / 1000;
-  return {
-    count: s.count,
-    min: toMs(s.min),
-    mean: toMs(s.mean),
-    p50: toMs(s.p50),
-    p75: toMs(s.p75),
-    p95: toMs(s.p95),
-    p99: toMs(s.p99),
-    p999: toMs(s.p999),
-    max: toMs(s.max),
-  };
-}
-
-/**
- * Producers and consumers go to separate threads (at most o.threads of each), so a busy
- * publisher never delays the reading of deliveries, whose arrival time is the latency.
- */
-function spawnThreads(o: PerfOptions, roles: Role[], counters: Counters): Thread[] {
-  const producers = roles.filter((r) => r.kind === 'producer');
-  const consumers = roles.filter((r) => r.kind === 'consumer');
-  const groups: Role[][] = [];
-  for (const list of [producers, consumers]) {
-    const n = Math.min(list.length, o.threads);
-    for (let i = 0; i < n; i++) groups.push(list.filter((_, j) => j % n === i));
-  }
-  return groups.map((group) => {
-    const init: WorkerInit = { uri: o.uri, heartbeat: o.heartbeat, counters: counters.buffer, roles: group };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-    const t: Thread = {
-      worker,
-      producers: group.filter((r) => r.kind === 'producer').length,
-      consumers: group.filter((r) => r.kind === 'consumer').length,
-      inbox: [],
-      received: new Set(),
-      exited: false,
-    };
-    worker.on('message', (m: ToMain) => t.inbox.push(m));
-    worker.on('error', (err) => t.inbox.push({ type: 'error', error: { kind: 'other', message: `worker thread: ${err.message}` } }));
-    worker.on('exit', () => (t.exited = true));
-    return t;
-  });
-}
-
-function post(t: Thread, m: ToWorker): void {
-  t.worker.postMessage(m);
-}
-
-export function failureKind(err: unknown): WorkerError['kind'] {
-  if (err instanceof RunFailure) return err.kind;
-  if (err instanceof BrokerError) return 'broker';
-  if (err instanceof ConnectionFailure) return 'connection';
-  return 'other';
-}
-

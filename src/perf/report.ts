@@ -56,7 +56,7 @@ export function num(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-export function ms(v: number): string {
+function ms(v: number): string {
   if (v >= 100) return v.toFixed(0);
   if (v >= 10) return v.toFixed(1);
   if (v >= 1) return v.toFixed(2);

@@ -39,7 +39,7 @@ export type ToMain =
 
 export type ToWorker = { type: 'consume' } | { type: 'publish'; startNs: bigint } | { type: 'stop' };
 
-export function describeError(err: unknown): WorkerError {
+function describeError(err: unknown): WorkerError {
   const e = err as Error;
   const kind = e.name === 'BrokerError' ? 'broker' : e.name === 'ConnectionFailure' ? 'connection' : 'other';
   return { kind, message: e.message };

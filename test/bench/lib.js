@@ -220,6 +220,8 @@ export async function startRabbit(short = 'benchrabbit') {
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    // A crashing node or rabbitmqctl writes its dump here, not into the caller's directory.
+    ERL_CRASH_DUMP: path.join(dir, 'erl_crash.dump'),
   };
   const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
   let stopped;

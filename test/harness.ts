@@ -2,6 +2,7 @@
 // port mapper, HOME (cookie) and temp dirs; warrenctl driven through execa. Everything it
 // starts is killed and removed by `cleanup()`.
 
+import { afterAll, beforeAll } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -209,4 +210,20 @@ export function reference(file: string): { stdout: string; stderr: string; exit:
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+/**
+ * One node for a describe block: a host with its own port mapper and a node started before
+ * the tests and cleaned up after. Read `node` and `url` inside tests (they are set by then).
+ */
+export function useSingleNode(short = 'rabbit'): { host: Host; node: NodeHandle; url: string } {
+  const host = new Host();
+  const scope = { host, node: undefined as unknown as NodeHandle, url: '' };
+  beforeAll(async () => {
+    await host.startMapper();
+    scope.node = await host.startNode(short);
+    scope.url = `amqp://guest:guest@127.0.0.1:${scope.node.amqpPort}`;
+  });
+  afterAll(() => host.cleanup());
+  return scope;
 }

@@ -137,27 +137,32 @@ export async function waitUntil(what, probe, timeoutMs = 60_000) {
   }
 }
 
-/**
- * A Warren node with its own mapper port, HOME and dirs. `nodeArgs` go to Node itself (e.g.
- * --cpu-prof); `dir` keeps the temp dir (and a profile written into it) after stop().
- */
-export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false } = {}) {
-  const dir = tempDir('warren-bench-');
+/** A temp dir, HOME, free ports and the RABBITMQ_* environment for one node of either kind. */
+async function nodeEnvironment(prefix, short) {
+  const dir = tempDir(prefix);
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
-  const epmdPort = await freePort();
   const amqpPort = await freePort();
   const env = {
     PATH: process.env.PATH,
     HOME: home,
-    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_PORT: String(await freePort()),
     RABBITMQ_NODENAME: `${short}@${HOST}`,
     RABBITMQ_NODE_PORT: String(amqpPort),
     RABBITMQ_DIST_PORT: String(await freePort()),
     RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
-    RABBITMQ_PID_FILE: path.join(dir, 'node.pid'),
   };
+  return { dir, env, amqpPort };
+}
+
+/**
+ * A Warren node with its own mapper port, HOME and dirs. `nodeArgs` go to Node itself (e.g.
+ * --cpu-prof); `dir` keeps the temp dir (and a profile written into it) after stop().
+ */
+export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false } = {}) {
+  const { dir, env, amqpPort } = await nodeEnvironment('warren-bench-', short);
+  env.RABBITMQ_PID_FILE = path.join(dir, 'node.pid');
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore', cwd: dir });
   const exited = new Promise((r) => child.once('exit', r));
   const ctl = path.join(ROOT, 'bin', 'warrenctl');
@@ -181,7 +186,7 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
           await exited;
           clearTimeout(timer);
         }
-        spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', String(epmdPort)]);
+        spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', env.ERL_EPMD_PORT]);
         keepLogs(node);
         if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
       })();
@@ -203,26 +208,14 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
 
 /** A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd. */
 export async function startRabbit(short = 'benchrabbit') {
-  const dir = tempDir('rabbit-bench-');
-  const home = path.join(dir, 'home');
-  fs.mkdirSync(home);
-  const amqpPort = await freePort();
-  const epmdPort = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    HOME: home,
+  const { dir, env, amqpPort } = await nodeEnvironment('rabbit-bench-', short);
+  Object.assign(env, {
     LANG: 'C.UTF-8',
-    ERL_EPMD_PORT: String(epmdPort),
-    RABBITMQ_NODENAME: `${short}@${HOST}`,
-    RABBITMQ_NODE_PORT: String(amqpPort),
-    RABBITMQ_DIST_PORT: String(await freePort()),
-    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
     // A crashing node or rabbitmqctl writes its dump here, not into the caller's directory.
     ERL_CRASH_DUMP: path.join(dir, 'erl_crash.dump'),
-  };
+  });
   const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
   let stopped;
   let beamPid;

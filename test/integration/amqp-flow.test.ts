@@ -4,24 +4,16 @@
 // taking messages slows publishers down but never stops them.
 
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, waitFor, type NodeHandle } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { useSingleNode, waitFor } from '../harness.js';
 
 describe('flow control', () => {
-  const host = new Host();
-  let node: NodeHandle;
-  let url: string;
-
-  beforeAll(async () => {
-    await host.startMapper();
-    node = await host.startNode('rabbit');
-    url = `amqp://guest:guest@127.0.0.1:${node.amqpPort}`;
-  });
-  afterAll(() => host.cleanup());
+  const scope = useSingleNode();
+  const { host } = scope;
 
   it('keeps the backlog bounded while a slow consumer drains it, and publishing goes on', async () => {
-    const consumerConn = await amqp.connect(url);
-    const publisherConn = await amqp.connect(url);
+    const consumerConn = await amqp.connect(scope.url);
+    const publisherConn = await amqp.connect(scope.url);
     let finished = false;
     try {
       const cch = await consumerConn.createChannel();
@@ -46,7 +38,7 @@ describe('flow control', () => {
         }
         await new Promise((r) => setImmediate(r));
         if (!sawFlow && published % 10_000 === 0) {
-          const state = await host.ctl(node, ['list_connections', 'state', '-s']);
+          const state = await host.ctl(scope.node, ['list_connections', 'state', '-s']);
           if (state.stdout.includes('flow')) sawFlow = true;
         }
       }
@@ -65,7 +57,7 @@ describe('flow control', () => {
   });
 
   it('does not hold a connection that also consumes, nor a publisher whose consumers stopped', async () => {
-    const conn = await amqp.connect(url);
+    const conn = await amqp.connect(scope.url);
     try {
       const ch = await conn.createChannel();
       const q = (await ch.assertQueue('', { exclusive: true })).queue;

@@ -4,7 +4,7 @@
 
 import type { ControlClient } from '../control/client.js';
 import { ControlError } from '../control/errors.js';
-import { CommandError, EX_NOUSER, EX_UNAVAILABLE } from './errors.js';
+import { CommandError, EX_NOUSER, EX_SOFTWARE, EX_UNAVAILABLE } from './errors.js';
 
 export type ErrorTexts = Partial<Record<string, (err: ControlError) => CommandError>>;
 
@@ -24,4 +24,22 @@ export function permissionErrorTexts(user: string, vhost: string): ErrorTexts {
     no_such_vhost: () => new CommandError(`Virtual host ${vhost} does not exist`, EX_UNAVAILABLE),
     invalid_regexp: (e) => new CommandError(e.message, EX_UNAVAILABLE),
   };
+}
+
+/**
+ * Membership changes (join, forget, change type, update): the node reports rabbit_mnesia's
+ * refusals ready to print (`{:not_a_cluster_node, '...'}`) under `cluster_error`, and an app that
+ * started meanwhile as `app_running`, which join_cluster and friends word as rabbitmqctl does.
+ */
+export function clusterErrorTexts(node: string, programName: string): ErrorTexts {
+  return {
+    cluster_error: (e) => new CommandError(e.message, EX_UNAVAILABLE),
+    app_running: () =>
+      new CommandError(`Mnesia is still running on node ${node}.\nPlease stop RabbitMQ with '${programName} stop_app' first.`, EX_SOFTWARE),
+  };
+}
+
+/** rabbitmqctl's refusal to join or seed from the node itself (found before asking the node). */
+export function clusterWithItself(node: string): CommandError {
+  return new CommandError(`Error: cannot cluster node with itself: ${node}`, EX_SOFTWARE);
 }

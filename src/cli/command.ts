@@ -103,6 +103,12 @@ export interface Command {
   defaultFormatter?: FormatterName;
   /** Extra argument checks beyond arity; throw ValidationError. */
   validate?(args: string[], switches: RunContext['switches']): void;
+  /**
+   * Checks of the target's state made before the banner, as rabbitmqctl's
+   * validate_execution_environment (forget_cluster_node --offline wants the node down); throw
+   * AppStateError.
+   */
+  validateEnvironment?(ctx: Pick<RunContext, 'args' | 'opts' | 'switches' | 'connect' | 'remainingMs'>): Promise<void>;
   banner?(ctx: Omit<RunContext, 'client' | 'connect' | 'progress' | 'remainingMs'>): string[] | undefined;
   run(ctx: RunContext): Promise<Result>;
 }

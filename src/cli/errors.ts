@@ -20,14 +20,17 @@ export class ValidationError extends Error {
   }
 }
 
-/** The app is in the wrong state for the command: printed with the usage, exit 64. */
+const APP_STATE_TEXTS = {
+  running: "Error: this command requires the 'rabbit' app to be running on the target node. Start it with 'rabbitmqctl start_app'.",
+  stopped: "Error: this command requires the 'rabbit' app to be stopped on the target node. Stop it with 'rabbitmqctl stop_app'.",
+  /** The whole node, not just the app (commands that edit a stopped node's files). */
+  node_stopped: 'Error: this command requires the target node to be stopped.',
+};
+
+/** The app (or node) is in the wrong state for the command: printed with the usage, exit 64. */
 export class AppStateError extends Error {
-  constructor(readonly wanted: 'running' | 'stopped') {
-    super(
-      wanted === 'running'
-        ? "Error: this command requires the 'rabbit' app to be running on the target node. Start it with 'rabbitmqctl start_app'."
-        : "Error: this command requires the 'rabbit' app to be stopped on the target node. Stop it with 'rabbitmqctl stop_app'.",
-    );
+  constructor(readonly wanted: keyof typeof APP_STATE_TEXTS) {
+    super(APP_STATE_TEXTS[wanted]);
   }
 }
 

@@ -212,6 +212,7 @@ async function execute(
   let client: ControlClient | undefined;
   try {
     const mode = cmd.node ?? 'connect';
+    await cmd.validateEnvironment?.({ ...parsed, connect, remainingMs });
     if (mode === 'self' && showBanner) writeLines(cmd.banner?.(bannerContext()) ?? []);
     if (mode === 'connect') {
       try {

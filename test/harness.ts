@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCgroup, inCgroup, removeCgroup } from './partition.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = {
@@ -54,9 +55,16 @@ export interface NodeHandle {
   logFile: string;
   pidFile: string;
   env: NodeJS.ProcessEnv;
+  /** The node's own cgroup, when started with `partitionable`: what `cut` needs. */
+  cgroup?: string;
   /** The foreground process, when started in the foreground. */
   process?: ResultPromise;
   pid(): number;
+}
+
+export interface NodeOptions {
+  /** Runs the node in a cgroup of its own, so that partition.ts can cut it off. */
+  partitionable?: boolean;
 }
 
 export class Host {
@@ -90,7 +98,7 @@ export class Host {
   }
 
   /** Allocates ports and dirs for a node without starting it. */
-  async prepareNode(short: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<NodeHandle> {
+  async prepareNode(short: string, extraEnv: NodeJS.ProcessEnv = {}, options: NodeOptions = {}): Promise<NodeHandle> {
     const amqpPort = await freePort();
     const distPort = await freePort();
     const base = path.join(this.dir, short);
@@ -113,6 +121,7 @@ export class Host {
       logFile: path.join(base, 'log', `${name}.log`),
       pidFile: path.join(base, 'node.pid'),
       env,
+      cgroup: options.partitionable ? createCgroup(short) : undefined,
       pid: () => Number(fs.readFileSync(handle.pidFile, 'utf8').trim()),
     };
     this.nodes.push(handle);
@@ -120,8 +129,8 @@ export class Host {
   }
 
   /** Starts a node in the foreground (as a child) and waits until its app runs. */
-  async startNode(short: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<NodeHandle> {
-    return this.launch(await this.prepareNode(short, extraEnv));
+  async startNode(short: string, extraEnv: NodeJS.ProcessEnv = {}, options: NodeOptions = {}): Promise<NodeHandle> {
+    return this.launch(await this.prepareNode(short, extraEnv, options));
   }
 
   /** Starts a node again (after a stop or kill -9) with the same name, ports and data. */
@@ -137,7 +146,8 @@ export class Host {
   }
 
   private async launch(node: NodeHandle): Promise<NodeHandle> {
-    node.process = execa('node', [BIN.server], { env: node.env, extendEnv: false, reject: false, cleanup: true });
+    const command = node.cgroup ? inCgroup(node.cgroup, 'node', [BIN.server]) : { file: 'node', args: [BIN.server] };
+    node.process = execa(command.file, command.args, { env: node.env, extendEnv: false, reject: false, cleanup: true });
     const started = await Promise.race([
       this.ctl(node, ['await_startup', '-t', '30']),
       node.process.then((r) => ({ exitCode: -1, stdout: String(r.stdout), stderr: `node exited: ${String(r.stderr)}` })),
@@ -187,6 +197,7 @@ export class Host {
     }
     this.mapper?.kill('SIGKILL');
     await Promise.allSettled([...this.nodes.map((n) => n.process), this.mapper]);
+    for (const n of this.nodes) if (n.cgroup) await removeCgroup(n.cgroup);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Actor, Broker } from '../broker/broker.js';
-import { Consumer, type ClassicQueue, type ConsumerChannel, type QueueEntry } from '../queues/classic-queue.js';
+import { Consumer, type ClassicQueue, type ConsumerChannel, type QueueEndpoint, type QueueEntry } from '../queues/classic-queue.js';
+import { RemoteQueue } from '../cluster/remote-queue.js';
+import type { QueueDef } from '../broker/metadata.js';
 import { parseExpiration, scanProperties, type Message } from '../queues/message.js';
 import { encodeBasicDeliver, encodeContentMethod, decodeContentHeader } from './content.js';
 import { AmqpError } from './errors.js';
@@ -52,7 +54,7 @@ export interface ReplyToRegistry {
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 interface Unacked {
-  queue: ClassicQueue | undefined;
+  queue: QueueEndpoint | undefined;
   entry: QueueEntry;
   consumer: Consumer | undefined;
 }
@@ -83,7 +85,7 @@ export class Channel implements ConsumerChannel {
   private pending: Pending | undefined;
   private nextDeliveryTag = 1;
   private readonly unacked = new Map<number, Unacked>();
-  private readonly consumers = new Map<string, { consumer: Consumer; queue: ClassicQueue | undefined }>();
+  private readonly consumers = new Map<string, { consumer: Consumer; queue: QueueEndpoint | undefined }>();
   private prefetchCount = 0;
   private globalPrefetch = 0;
   private flowActive = true;
@@ -99,9 +101,10 @@ export class Channel implements ConsumerChannel {
   private txAcks: Array<() => void> = [];
   private replyToId: string | undefined;
   private replyConsumerTag: string | undefined;
-  private readonly kicked = new Set<ClassicQueue>();
+  private readonly kicked = new Set<QueueEndpoint>();
   /** Reused for every publish: routing allocates nothing per message. */
   private readonly routed = new Set<ClassicQueue>();
+  private readonly routedRemote = new Set<QueueDef>();
   closing = false;
 
   constructor(
@@ -181,8 +184,14 @@ export class Channel implements ConsumerChannel {
       }
       case 'queue.purge': {
         const count = this.host.broker.purgeQueue(this.host.vhost, method.args.queue, this.actor);
-        if (!method.args.nowait) this.send('queue.purge-ok', { messageCount: count });
-        return;
+        const nowait = method.args.nowait;
+        if (typeof count === 'number') {
+          if (!nowait) this.send('queue.purge-ok', { messageCount: count });
+          return;
+        }
+        return count.then((n) => {
+          if (!nowait && !this.closing) this.send('queue.purge-ok', { messageCount: n });
+        });
       }
       case 'queue.delete':
         return this.queueDelete(method.args);
@@ -349,9 +358,15 @@ export class Channel implements ConsumerChannel {
     const vh = broker.vhost(this.host.vhost);
     const exchange = vh.exchanges.get(msg.exchange);
     const queues = this.routed;
+    const remote = this.routedRemote;
     queues.clear();
+    remote.clear();
     if (exchange !== undefined) {
-      vh.route(exchange, msg.routingKey, exchange.type === 'headers' ? this.headersOf(msg) : undefined, queues);
+      vh.route(exchange, msg.routingKey, exchange.type === 'headers' ? this.headersOf(msg) : undefined, queues, remote);
+    }
+    if (remote.size > 0) {
+      this.routeRemote(msg, mandatory, seq, queues);
+      return;
     }
     if (queues.size === 0) {
       if (mandatory) this.returnMessage(msg, NO_ROUTE, 'NO_ROUTE');
@@ -383,6 +398,33 @@ export class Channel implements ConsumerChannel {
         () => this.confirmLater(seq, false),
       );
     }
+  }
+
+  /**
+   * A message reaching queues on other nodes: each home node gets it over the peer link; the
+   * confirm waits for every home (and every local store) to hold it.
+   */
+  private routeRemote(msg: Message, mandatory: boolean, seq: number, local: Set<ClassicQueue>): void {
+    const broker = this.host.broker;
+    const now = Date.now();
+    const waits: Array<Promise<boolean>> = [];
+    for (const def of this.routedRemote) waits.push(broker.remoteEndpoint(def).publish(msg, seq > 0).catch(() => false));
+    for (const q of local) {
+      if (q.wouldRejectPublish(msg)) {
+        waits.push(Promise.resolve(false));
+        if (q.settings.overflow === 'reject-publish-dlx') broker.deadLetterRejected(q, msg);
+        continue;
+      }
+      const entry = q.publish(msg, now);
+      const done = entry === undefined ? undefined : broker.durable(q, entry);
+      if (done !== undefined) waits.push(done.then(() => true));
+    }
+    if (seq > 0) this.outstandingConfirms.add(seq);
+    void Promise.all(waits).then((oks) => {
+      // A home that is down took nothing: routed nowhere, as RabbitMQ treats a down queue.
+      if (local.size === 0 && oks.every((ok) => !ok) && mandatory) this.returnMessage(msg, NO_ROUTE, 'NO_ROUTE');
+      if (seq > 0) this.confirmLater(seq, true);
+    });
   }
 
   private confirmLater(seq: number, ok: boolean): void {
@@ -503,7 +545,7 @@ export class Channel implements ConsumerChannel {
       this.actor,
     );
     if (!a.nowait && !this.closing) {
-      this.send('queue.declare-ok', { queue: q.name, messageCount: q.messagesReady, consumerCount: q.consumers.length });
+      this.send('queue.declare-ok', { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
     }
   }
 
@@ -521,7 +563,7 @@ export class Channel implements ConsumerChannel {
     this.kickConsumers();
   }
 
-  private consume(a: MethodArgs<'basic.consume'>): void {
+  private consume(a: MethodArgs<'basic.consume'>): Promise<void> | void {
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : a.consumerTag;
     if (this.consumers.has(tag) || tag === this.replyConsumerTag) {
       throw new AmqpError(NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
@@ -542,10 +584,27 @@ export class Channel implements ConsumerChannel {
     const priorityArg = a.arguments.get('x-priority');
     const priority = priorityArg !== null && typeof priorityArg === 'object' && 'value' in priorityArg ? Number(priorityArg.value) : 0;
     const consumer = new Consumer(tag, this, a.noAck, a.exclusive, priority, this.prefetchCount, a.arguments);
+    if (q instanceof RemoteQueue) return this.consumeRemote(q, consumer, a.nowait);
     this.consumers.set(tag, { consumer, queue: q });
     // consume-ok goes out before the first delivery.
     if (!a.nowait) this.send('basic.consume-ok', { consumerTag: tag });
     q.addConsumer(consumer);
+  }
+
+  /** A consumer on a queue living on another node: consume-ok once its home has it. */
+  private async consumeRemote(q: RemoteQueue, consumer: Consumer, nowait: boolean): Promise<void> {
+    this.consumers.set(consumer.tag, { consumer, queue: q });
+    try {
+      if (!nowait) {
+        // The home's first deliveries may arrive before its answer: hold them until consume-ok.
+        await q.subscribe(consumer, () => this.send('basic.consume-ok', { consumerTag: consumer.tag }));
+      } else {
+        await q.subscribe(consumer);
+      }
+    } catch (err) {
+      this.consumers.delete(consumer.tag);
+      throw err;
+    }
   }
 
   private cancel(tag: string, nowait: boolean): void {
@@ -567,23 +626,38 @@ export class Channel implements ConsumerChannel {
     this.replyConsumerTag = undefined;
   }
 
-  private get(a: MethodArgs<'basic.get'>): void {
+  private get(a: MethodArgs<'basic.get'>): Promise<void> | undefined {
     const vhost = this.host.vhost;
     const q = this.host.broker.queue(vhost, a.queue, this.actor);
     this.host.broker.checkRead(this.actor, vhost, a.queue);
+    if (q instanceof RemoteQueue) return this.getRemote(q, a.noAck);
     const entry = q.get(a.noAck);
+    this.sendGot(q, entry, a.noAck, q.messagesReady);
+    return undefined;
+  }
+
+  private async getRemote(q: RemoteQueue, noAck: boolean): Promise<void> {
+    const got = await q.fetch(noAck);
+    if (this.closing) {
+      if (got !== undefined && !noAck) q.reject([{ entry: got.entry, consumer: undefined }], true);
+      return;
+    }
+    this.sendGot(q, got?.entry, noAck, got?.messageCount ?? 0);
+  }
+
+  private sendGot(q: QueueEndpoint, entry: QueueEntry | undefined, noAck: boolean, messageCount: number): void {
     if (entry === undefined) {
       this.send('basic.get-empty', { clusterId: '' });
       return;
     }
     const tag = this.nextDeliveryTag++;
-    if (!a.noAck) this.unacked.set(tag, { queue: q, entry, consumer: undefined });
+    if (!noAck) this.unacked.set(tag, { queue: q, entry, consumer: undefined });
     const m = entry.msg;
     this.host.sendFrames(
       encodeContentMethod(
         this.id,
         'basic.get-ok',
-        { deliveryTag: tag, redelivered: entry.redelivered, exchange: m.exchange, routingKey: m.routingKey, messageCount: q.messagesReady },
+        { deliveryTag: tag, redelivered: entry.redelivered, exchange: m.exchange, routingKey: m.routingKey, messageCount },
         m,
         this.host.frameMax,
       ),
@@ -599,7 +673,7 @@ export class Channel implements ConsumerChannel {
     );
   }
 
-  deliver(consumer: Consumer, queue: ClassicQueue, entry: QueueEntry): void {
+  deliver(consumer: Consumer, queue: QueueEndpoint, entry: QueueEntry): void {
     const tag = this.nextDeliveryTag++;
     if (!consumer.noAck) this.unacked.set(tag, { queue, entry, consumer });
     const m = entry.msg;
@@ -679,7 +753,7 @@ export class Channel implements ConsumerChannel {
   }
 
   private returnToQueues(items: Unacked[], requeue: boolean): void {
-    const byQueue = new Map<ClassicQueue, Array<{ entry: QueueEntry; consumer: Consumer | undefined }>>();
+    const byQueue = new Map<QueueEndpoint, Array<{ entry: QueueEntry; consumer: Consumer | undefined }>>();
     for (const u of items) {
       if (u.queue === undefined) continue;
       let list = byQueue.get(u.queue);
@@ -729,7 +803,7 @@ export class Channel implements ConsumerChannel {
     return this.txMode;
   }
 
-  consumerEntries(): Array<{ tag: string; queue: ClassicQueue | undefined; consumer: Consumer }> {
+  consumerEntries(): Array<{ tag: string; queue: QueueEndpoint | undefined; consumer: Consumer }> {
     return [...this.consumers].map(([tag, c]) => ({ tag, queue: c.queue, consumer: c.consumer }));
   }
 }

@@ -1,19 +1,15 @@
 // Administration of users, virtual hosts, permissions and vhost limits (what warrenctl's
-// add_user, add_vhost, set_permissions, set_vhost_limits... do), through metadata commands so
-// every change is journaled before it is acknowledged. Errors carry the CLI's texts.
+// add_user, add_vhost, set_permissions, set_vhost_limits... do), as metadata commands committed
+// through the cluster's log, so a change is everywhere (and journaled) before it is
+// acknowledged. Errors carry the CLI's texts.
 
 import { ControlError } from '../control/errors.js';
 import { HASHING_ALGORITHM, checkPassword, hashPassword } from './passwords.js';
 import type { Broker } from './broker.js';
 import type { VhostLimits } from './metadata.js';
-import { VHost } from './vhost.js';
 
 export class Admin {
-  constructor(
-    private readonly broker: Broker,
-    /** Closes the client connections of a deleted virtual host. */
-    private readonly closeConnectionsOf: (vhost: string) => void,
-  ) {}
+  constructor(private readonly broker: Broker) {}
 
   private get md() {
     return this.broker.metadata;
@@ -31,23 +27,20 @@ export class Admin {
 
   async addUser(name: string, password: string | undefined): Promise<void> {
     if (this.md.users.has(name)) throw new ControlError('user_exists', `User "${name}" already exists`);
-    this.md.apply({
+    await this.broker.commit({
       op: 'user.put',
       user: { name, passwordHash: password === undefined ? '' : hashPassword(password), hashingAlgorithm: HASHING_ALGORITHM, tags: [] },
     });
-    await this.md.flush();
   }
 
   async deleteUser(name: string): Promise<void> {
     this.user(name);
-    this.md.apply({ op: 'user.delete', name });
-    await this.md.flush();
+    await this.broker.commit({ op: 'user.delete', name });
   }
 
   async changePassword(name: string, password: string | undefined): Promise<void> {
     const u = this.user(name);
-    this.md.apply({ op: 'user.put', user: { ...u, passwordHash: password === undefined ? '' : hashPassword(password) } });
-    await this.md.flush();
+    await this.broker.commit({ op: 'user.put', user: { ...u, passwordHash: password === undefined ? '' : hashPassword(password) } });
   }
 
   authenticate(name: string, password: string): boolean {
@@ -57,27 +50,18 @@ export class Admin {
 
   async setUserTags(name: string, tags: string[]): Promise<void> {
     const u = this.user(name);
-    this.md.apply({ op: 'user.put', user: { ...u, tags } });
-    await this.md.flush();
+    await this.broker.commit({ op: 'user.put', user: { ...u, tags } });
   }
 
   async addVhost(name: string, description = '', tags: string[] = []): Promise<void> {
     if (this.md.vhosts.has(name)) return;
-    this.md.apply({ op: 'vhost.add', vhost: { name, description, tags } });
-    this.broker.vhosts.set(name, new VHost(name));
-    await this.md.flush();
+    await this.broker.commit({ op: 'vhost.add', vhost: { name, description, tags } });
   }
 
   async deleteVhost(name: string): Promise<void> {
     this.vhostExists(name);
-    const vh = this.broker.vhosts.get(name);
-    if (vh !== undefined) {
-      for (const q of [...vh.queues.values()]) this.broker.removeQueue(q);
-      this.broker.vhosts.delete(name);
-    }
-    this.closeConnectionsOf(name);
-    this.md.apply({ op: 'vhost.delete', name });
-    await this.md.flush();
+    // Every node deletes the vhost's queues and closes its clients' connections to it.
+    await this.broker.commit({ op: 'vhost.delete', name });
   }
 
   async setPermissions(user: string, vhost: string, configure: string, write: string, read: string): Promise<void> {
@@ -90,26 +74,22 @@ export class Admin {
         throw new ControlError('invalid_regexp', `Invalid regular expression '${r}'`);
       }
     }
-    this.md.apply({ op: 'permissions.set', permissions: { user, vhost, configure, write, read } });
-    await this.md.flush();
+    await this.broker.commit({ op: 'permissions.set', permissions: { user, vhost, configure, write, read } });
   }
 
   async clearPermissions(user: string, vhost: string): Promise<void> {
     this.user(user);
     this.vhostExists(vhost);
-    this.md.apply({ op: 'permissions.clear', user, vhost });
-    await this.md.flush();
+    await this.broker.commit({ op: 'permissions.clear', user, vhost });
   }
 
   async setVhostLimits(vhost: string, limits: VhostLimits): Promise<void> {
     this.vhostExists(vhost);
-    this.md.apply({ op: 'vhost.limits', vhost, limits });
-    await this.md.flush();
+    await this.broker.commit({ op: 'vhost.limits', vhost, limits });
   }
 
   async clearVhostLimits(vhost: string): Promise<void> {
     this.vhostExists(vhost);
-    this.md.apply({ op: 'vhost.limits', vhost, limits: undefined });
-    await this.md.flush();
+    await this.broker.commit({ op: 'vhost.limits', vhost, limits: undefined });
   }
 }

@@ -1,7 +1,9 @@
 // The broker of one node: virtual hosts with their exchanges and queues, users and
 // permissions, and the operations AMQP channels and the CLI perform on them, each checked and
-// failing with RabbitMQ's reply code and text. Durable definitions go through the metadata
-// journal and are on disk before the operation is acknowledged.
+// failing with RabbitMQ's reply code and text. A change is not made here directly: it is a
+// metadata command committed through the cluster's log, and the broker follows every command
+// the log applies (its own and other nodes') to keep its live objects in step. Queues whose
+// home is this node are live ClassicQueues; the cluster's other queues are records.
 
 import { randomBytes } from 'node:crypto';
 import { AmqpError } from '../amqp/errors.js';
@@ -19,10 +21,11 @@ import { ClassicQueue, type DeadLetterReason, type QueueEntry, type QueueHost } 
 import { permitted, type Permission } from './auth.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { EXCHANGE_TYPES, Exchange, exchangeDest, queueDest, type ExchangeType } from './exchange.js';
-import { headersBindingError } from './routing/index.js';
-import type { Metadata, MetadataDefaults } from './metadata.js';
+import { headersBindingError, sameArguments } from './routing/index.js';
+import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, QueueDef } from './metadata.js';
 import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
+import { RemoteQueue } from '../cluster/remote-queue.js';
 
 export interface QueueDeclare {
   passive: boolean;
@@ -46,6 +49,56 @@ export interface Actor {
   connection: object | undefined;
 }
 
+/** Where committed metadata commands go: applied on every running node, in one order. */
+export interface MetadataLog {
+  /** Resolves once the commands are applied here (and on disk where they must be). */
+  commit(cmds: MetadataCommand[]): Promise<void>;
+}
+
+/** A lone node's log: apply here, flush the journal. */
+export function localLog(metadata: Metadata): MetadataLog {
+  return {
+    commit(cmds) {
+      for (const c of cmds) metadata.apply(c);
+      return metadata.flush();
+    },
+  };
+}
+
+/** What a declare reports back (queue.declare-ok). */
+export interface DeclaredQueue {
+  name: string;
+  messageCount: number;
+  consumerCount: number;
+  /** The live queue when its home is this node. */
+  local: ClassicQueue | undefined;
+}
+
+/** Reaching queues that live on other nodes. */
+export interface RemoteQueueAccess {
+  stats(def: QueueDef): Promise<{ messages: number; consumers: number }>;
+  delete(def: QueueDef, ifUnused: boolean, ifEmpty: boolean): Promise<number>;
+  purge(def: QueueDef): Promise<number>;
+  endpoint(def: QueueDef): RemoteQueue;
+  /** The queue's record is gone: its consumers here are cancelled. */
+  dropped(def: QueueDef): void;
+}
+
+/** RabbitMQ's answer for a queue whose home node is down. */
+export function homeDown(def: QueueDef): AmqpError {
+  return new AmqpError(
+    NOT_FOUND,
+    `home node '${def.node}' of ${def.durable ? 'durable' : 'non-durable'} queue '${def.name}' in vhost '${def.vhost}' is down or inaccessible`,
+  );
+}
+
+const declared = (q: ClassicQueue): DeclaredQueue => ({
+  name: q.name,
+  messageCount: q.messagesReady,
+  consumerCount: q.consumers.length,
+  local: q,
+});
+
 const queueNotFound = (vhost: string, name: string) => new AmqpError(NOT_FOUND, `no queue '${name}' in vhost '${vhost}'`);
 const exchangeNotFound = (vhost: string, name: string) =>
   new AmqpError(NOT_FOUND, `no exchange '${name}' in vhost '${vhost}'`);
@@ -55,12 +108,22 @@ export class Broker implements QueueHost {
   private readonly queueIds = new WeakMap<ClassicQueue, number>();
   private nextQueueId = 1000;
 
+  private readonly owners = new Map<string, object>();
+  private readonly ownerIds = new WeakMap<object, string>();
+  private nextOwnerId = 1;
+  /** Stores being opened for queues just declared here. */
+  private readonly attaching = new Map<ClassicQueue, Promise<void>>();
+  /** Closes this node's client connections to a deleted virtual host. */
+  onVhostDeleted: (vhost: string) => void = () => {};
+  log: MetadataLog;
+
   /** Loads the node's definitions and the messages of its durable queues. */
-  static async open(nodeName: string, metadata: Metadata, persistence: Persistence): Promise<Broker> {
-    const broker = new Broker(nodeName, metadata, persistence);
+  static async open(nodeName: string, metadata: Metadata, persistence: Persistence, log?: MetadataLog): Promise<Broker> {
+    const broker = new Broker(nodeName, metadata, persistence, log ?? localLog(metadata));
     const live = new Set<string>();
     for (const vh of broker.vhosts.values()) {
       for (const q of vh.queues.values()) {
+        if (!q.durable || q.owner !== undefined) continue;
         live.add(Persistence.dirOf(persistence.dataDir, q.vhost, q.name));
         await persistence.attach(q);
       }
@@ -73,19 +136,111 @@ export class Broker implements QueueHost {
     readonly nodeName: string,
     readonly metadata: Metadata,
     private readonly persistence: Persistence,
+    log: MetadataLog,
   ) {
+    this.log = log;
     for (const v of metadata.vhosts.keys()) this.vhosts.set(v, new VHost(v));
-    for (const e of metadata.exchanges.values()) {
-      const vh = this.vhosts.get(e.vhost);
-      vh?.exchanges.set(e.name, new Exchange(e.vhost, e.name, e.type as ExchangeType, true, e.autoDelete, e.internal, e.args));
+    for (const e of metadata.exchanges.values()) this.follow({ op: 'exchange.declare', exchange: e });
+    for (const q of metadata.queues.values()) this.follow({ op: 'queue.declare', queue: q }, false);
+    for (const b of metadata.bindings.values()) this.follow({ op: 'binding.add', binding: b });
+    metadata.listener = (cmd) => this.follow(cmd);
+  }
+
+  /** Commits changes through the cluster's log. */
+  commit(...cmds: MetadataCommand[]): Promise<void> {
+    return this.log.commit(cmds);
+  }
+
+  /**
+   * Keeps the live objects in step with one metadata command (called before the metadata maps
+   * change). `attach` opens the store of a durable queue created here.
+   */
+  private follow(cmd: MetadataCommand, attach = true): void {
+    switch (cmd.op) {
+      case 'vhost.add':
+        if (!this.vhosts.has(cmd.vhost.name)) this.vhosts.set(cmd.vhost.name, new VHost(cmd.vhost.name));
+        return;
+      case 'vhost.delete': {
+        const vh = this.vhosts.get(cmd.name);
+        if (vh === undefined) return;
+        this.vhosts.delete(cmd.name);
+        for (const q of vh.queues.values()) this.dropLocalQueue(q);
+        this.onVhostDeleted(cmd.name);
+        return;
+      }
+      case 'exchange.declare': {
+        const e = cmd.exchange;
+        const vh = this.vhosts.get(e.vhost);
+        if (vh === undefined || vh.exchanges.has(e.name)) return;
+        vh.exchanges.set(e.name, new Exchange(e.vhost, e.name, e.type as ExchangeType, e.durable, e.autoDelete, e.internal, e.args));
+        return;
+      }
+      case 'exchange.delete': {
+        const vh = this.vhosts.get(cmd.vhost);
+        if (vh === undefined || !vh.exchanges.delete(cmd.name)) return;
+        vh.unbindEverywhere(exchangeDest(cmd.name));
+        return;
+      }
+      case 'queue.declare': {
+        const def = cmd.queue;
+        const vh = this.vhosts.get(def.vhost);
+        if (vh === undefined || vh.queues.has(def.name) || vh.remoteQueues.has(def.name)) return;
+        if (def.node !== this.nodeName) {
+          vh.remoteQueues.set(def.name, def);
+          return;
+        }
+        const owner = def.owner === undefined ? undefined : this.owners.get(def.owner);
+        if (def.owner !== undefined && owner === undefined) return; // Its connection is gone already.
+        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, owner, def.args);
+        vh.queues.set(def.name, q);
+        if (attach && def.durable && owner === undefined) this.attaching.set(q, this.persistence.attach(q));
+        return;
+      }
+      case 'queue.delete': {
+        const vh = this.vhosts.get(cmd.vhost);
+        if (vh === undefined) return;
+        const q = vh.queues.get(cmd.name);
+        const def = vh.remoteQueues.get(cmd.name);
+        if (def !== undefined) {
+          vh.remoteQueues.delete(cmd.name);
+          this.remote.dropped(def);
+        }
+        if (q !== undefined) {
+          vh.queues.delete(cmd.name);
+          this.dropLocalQueue(q);
+        }
+        vh.unbindEverywhere(queueDest(cmd.name));
+        return;
+      }
+      case 'binding.add':
+      case 'binding.remove': {
+        const b = cmd.binding;
+        const ex = this.vhosts.get(b.vhost)?.exchanges.get(b.source);
+        if (ex === undefined) return;
+        if (cmd.op === 'binding.add') ex.bind(b.destination, b.routingKey, b.args);
+        else ex.unbind(b.destination, b.routingKey, b.args);
+        return;
+      }
+      default:
+        return;
     }
-    for (const q of metadata.queues.values()) {
-      const vh = this.vhosts.get(q.vhost);
-      if (vh) vh.queues.set(q.name, this.newQueue(q.vhost, q.name, true, q.autoDelete, undefined, q.args));
+  }
+
+  private dropLocalQueue(q: ClassicQueue): void {
+    this.attaching.delete(q);
+    this.persistence.drop(q);
+    q.delete();
+  }
+
+  /** A connection's id in queue records (its exclusive queues name it as their owner). */
+  private ownerId(connection: object): string {
+    let id = this.ownerIds.get(connection);
+    if (id === undefined) {
+      id = `${this.nodeName}/${this.nextOwnerId++}`;
+      this.ownerIds.set(connection, id);
+      this.owners.set(id, connection);
     }
-    for (const b of metadata.bindings.values()) {
-      this.vhosts.get(b.vhost)?.exchanges.get(b.source)?.bind(b.destination, b.routingKey, b.args);
-    }
+    return id;
   }
 
   static defaults(c: {
@@ -153,14 +308,10 @@ export class Broker implements QueueHost {
     if (!EXCHANGE_TYPES.includes(type as ExchangeType)) {
       throw new AmqpError(COMMAND_INVALID, `unknown exchange type '${type}'`);
     }
-    vh.exchanges.set(name, new Exchange(vhostName, name, type as ExchangeType, d.durable, d.autoDelete, d.internal, d.args));
-    if (d.durable) {
-      this.metadata.apply({
-        op: 'exchange.declare',
-        exchange: { vhost: vhostName, name, type, autoDelete: d.autoDelete, internal: d.internal, args: d.args },
-      });
-      await this.metadata.flush();
-    }
+    await this.commit({
+      op: 'exchange.declare',
+      exchange: { vhost: vhostName, name, type, durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, args: d.args },
+    });
   }
 
   async deleteExchange(vhostName: string, name: string, ifUnused: boolean, actor: Actor): Promise<void> {
@@ -175,8 +326,7 @@ export class Broker implements QueueHost {
     if (ifUnused && (ex.bindings.length > 0 || this.isBoundAsDestination(vh, name))) {
       throw new AmqpError(PRECONDITION_FAILED, `exchange '${name}' in vhost '${vhostName}' in use`);
     }
-    this.removeExchange(vh, ex);
-    if (ex.durable) await this.metadata.flush();
+    await this.removeExchange(vh, ex);
   }
 
   private isBoundAsDestination(vh: VHost, name: string): boolean {
@@ -185,25 +335,40 @@ export class Broker implements QueueHost {
     return false;
   }
 
-  private removeExchange(vh: VHost, ex: Exchange): void {
-    vh.exchanges.delete(ex.name);
-    vh.unbindEverywhere(exchangeDest(ex.name));
-    if (ex.durable) this.metadata.apply({ op: 'exchange.delete', vhost: vh.name, name: ex.name });
+  private removeExchange(vh: VHost, ex: Exchange): Promise<void> {
+    return this.commit({ op: 'exchange.delete', vhost: vh.name, name: ex.name });
   }
 
   /** An auto-delete exchange goes when its last binding (as a source) is removed. */
-  private maybeAutoDeleteExchange(vh: VHost, ex: Exchange | undefined): void {
-    if (ex !== undefined && ex.autoDelete && ex.bindings.length === 0) this.removeExchange(vh, ex);
+  private maybeAutoDeleteExchange(vh: VHost, ex: Exchange | undefined): Promise<void> | undefined {
+    if (ex !== undefined && ex.autoDelete && ex.bindings.length === 0 && vh.exchanges.get(ex.name) === ex) {
+      return this.removeExchange(vh, ex);
+    }
+    return undefined;
   }
 
   // ---- queues ----
 
-  /** The queue named `name`, checking exclusivity; 404/405 as RabbitMQ raises them. */
-  queue(vhostName: string, name: string, actor: Actor): ClassicQueue {
-    const q = this.vhost(vhostName).queues.get(name);
-    if (q === undefined) throw queueNotFound(vhostName, name);
+  /**
+   * The queue named `name` (here, or on its home node), checking exclusivity; 404/405 as
+   * RabbitMQ raises them.
+   */
+  queue(vhostName: string, name: string, actor: Actor): ClassicQueue | RemoteQueue {
+    const vh = this.vhost(vhostName);
+    const q = vh.queues.get(name);
+    if (q === undefined) {
+      const def = vh.remoteQueues.get(name);
+      if (def === undefined) throw queueNotFound(vhostName, name);
+      if (def.owner !== undefined) throw this.locked(vhostName, name);
+      return this.remoteEndpoint(def);
+    }
     if (q.owner !== undefined && q.owner !== actor.connection) throw this.locked(vhostName, name);
     return q;
+  }
+
+  /** The endpoint through which this node uses a queue living on another node. */
+  remoteEndpoint(def: QueueDef): RemoteQueue {
+    return this.remote.endpoint(def);
   }
 
   private locked(vhost: string, name: string): AmqpError {
@@ -213,36 +378,41 @@ export class Broker implements QueueHost {
     );
   }
 
-  async declareQueue(vhostName: string, requested: string, d: QueueDeclare, actor: Actor): Promise<ClassicQueue> {
+  async declareQueue(vhostName: string, requested: string, d: QueueDeclare, actor: Actor): Promise<DeclaredQueue> {
     const vh = this.vhost(vhostName);
     const name = requested === '' ? `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}` : requested;
     const existing = vh.queues.get(name);
+    const remote = existing === undefined ? vh.remoteQueues.get(name) : undefined;
     if (d.passive) {
+      if (remote !== undefined) return this.declaredRemote(remote);
       if (existing === undefined) throw queueNotFound(vhostName, name);
       if (existing.owner !== undefined && existing.owner !== actor.connection) throw this.locked(vhostName, name);
       existing.declared();
-      return existing;
+      return declared(existing);
     }
     if (name.startsWith('amq.') && requested !== '') {
       throw new AmqpError(ACCESS_REFUSED, `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     this.check(actor, vhostName, 'configure', 'queue', name);
-    if (existing !== undefined) {
-      if (existing.owner !== undefined && existing.owner !== actor.connection) throw this.locked(vhostName, name);
-      const ineq = (arg: string, received: boolean, current: boolean) => {
-        if (received !== current) {
+    if (existing !== undefined || remote !== undefined) {
+      const current = existing ?? remote!;
+      const exclusive = existing !== undefined ? existing.owner !== undefined : remote!.owner !== undefined;
+      if (exclusive && (existing === undefined || existing.owner !== actor.connection)) throw this.locked(vhostName, name);
+      const ineq = (arg: string, received: boolean, now: boolean) => {
+        if (received !== now) {
           throw new AmqpError(
             PRECONDITION_FAILED,
-            `inequivalent arg '${arg}' for queue '${name}' in vhost '${vhostName}': received '${received}' but current is '${current}'`,
+            `inequivalent arg '${arg}' for queue '${name}' in vhost '${vhostName}': received '${received}' but current is '${now}'`,
           );
         }
       };
-      ineq('durable', d.durable, existing.durable);
-      ineq('exclusive', d.exclusive, existing.owner !== undefined);
-      ineq('auto_delete', d.autoDelete, existing.autoDeleteWhenUnused);
-      checkEquivalentArguments(existing.args, d.args, 'queue', name, vhostName);
-      existing.declared();
-      return existing;
+      ineq('durable', d.durable, current.durable);
+      ineq('exclusive', d.exclusive, exclusive);
+      ineq('auto_delete', d.autoDelete, existing !== undefined ? existing.autoDeleteWhenUnused : remote!.autoDelete);
+      checkEquivalentArguments(current.args, d.args, 'queue', name, vhostName);
+      if (remote !== undefined) return this.declaredRemote(remote);
+      existing!.declared();
+      return declared(existing!);
     }
     validateArguments(d.args, name, vhostName);
     const type = d.args.get('x-queue-type');
@@ -258,59 +428,99 @@ export class Broker implements QueueHost {
       }
     }
     const limit = this.metadata.limits.get(vhostName)?.['max-queues'];
-    if (limit !== undefined && limit >= 0 && vh.queues.size >= limit) {
+    if (limit !== undefined && limit >= 0 && vh.queues.size + vh.remoteQueues.size >= limit) {
       throw new AmqpError(PRECONDITION_FAILED, `cannot declare queue '${name}': queue limit in vhost '${vhostName}' (${limit}) is reached`);
     }
-    const q = this.newQueue(vhostName, name, d.durable, d.autoDelete, d.exclusive ? actor.connection : undefined, d.args);
-    vh.queues.set(name, q);
-    if (d.durable && !d.exclusive) {
-      this.metadata.apply({ op: 'queue.declare', queue: { vhost: vhostName, name, autoDelete: d.autoDelete, args: d.args } });
-      await Promise.all([this.metadata.flush(), this.persistence.attach(q)]);
+    const def: QueueDef = {
+      vhost: vhostName,
+      name,
+      node: this.nodeName,
+      durable: d.durable,
+      autoDelete: d.autoDelete,
+      owner: d.exclusive && actor.connection !== undefined ? this.ownerId(actor.connection) : undefined,
+      args: d.args,
+    };
+    await this.commit({ op: 'queue.declare', queue: def });
+    const q = vh.queues.get(name);
+    if (q === undefined) {
+      // Another node's declaration of the same name was sequenced first: that one stands.
+      return this.declareQueue(vhostName, name, { ...d, passive: false }, actor);
     }
-    return q;
+    await this.attaching.get(q);
+    this.attaching.delete(q);
+    return declared(q);
   }
 
+  /** A queue living on another node: what its home reports (404 while its home is down). */
+  private async declaredRemote(def: QueueDef): Promise<DeclaredQueue> {
+    const stats = await this.remote.stats(def);
+    return { name: def.name, messageCount: stats.messages, consumerCount: stats.consumers, local: undefined };
+  }
+
+  /** How this node reaches queues on other nodes (the cluster sets it). */
+  remote: RemoteQueueAccess = {
+    stats: (def) => Promise.reject(homeDown(def)),
+    delete: (def) => Promise.reject(homeDown(def)),
+    purge: (def) => Promise.reject(homeDown(def)),
+    endpoint: () => {
+      throw new AmqpError(NOT_FOUND, 'this node is not in a cluster');
+    },
+    dropped: () => {},
+  };
+
   async deleteQueue(vhostName: string, name: string, ifUnused: boolean, ifEmpty: boolean, actor: Actor): Promise<number> {
+    const vh = this.vhost(vhostName);
+    const remote = vh.remoteQueues.get(name);
+    if (remote !== undefined) {
+      this.check(actor, vhostName, 'configure', 'queue', name);
+      if (remote.owner !== undefined) throw this.locked(vhostName, name);
+      return this.remote.delete(remote, ifUnused, ifEmpty);
+    }
     // Deleting what is not there succeeds, as in RabbitMQ.
-    if (!this.vhost(vhostName).queues.has(name)) return 0;
-    const q = this.queue(vhostName, name, actor);
+    const q = vh.queues.get(name);
+    if (q === undefined) return 0;
+    if (q.owner !== undefined && q.owner !== actor.connection) throw this.locked(vhostName, name);
     this.check(actor, vhostName, 'configure', 'queue', name);
+    return this.deleteLocalQueue(q, ifUnused, ifEmpty);
+  }
+
+  /** Deletes a queue living here, with the if-unused / if-empty checks. */
+  async deleteLocalQueue(q: ClassicQueue, ifUnused: boolean, ifEmpty: boolean): Promise<number> {
     if (ifUnused && q.consumers.length > 0) {
-      throw new AmqpError(PRECONDITION_FAILED, `queue '${name}' in vhost '${vhostName}' in use`);
+      throw new AmqpError(PRECONDITION_FAILED, `queue '${q.name}' in vhost '${q.vhost}' in use`);
     }
     if (ifEmpty && q.messagesReady > 0) {
-      throw new AmqpError(PRECONDITION_FAILED, `queue '${name}' in vhost '${vhostName}' not empty`);
+      throw new AmqpError(PRECONDITION_FAILED, `queue '${q.name}' in vhost '${q.vhost}' not empty`);
     }
-    const count = this.removeQueue(q);
-    if (q.durable) await this.metadata.flush();
+    const count = q.messagesReady;
+    await this.removeQueue(q);
     return count;
   }
 
-  /** Deletes a queue (no checks): consumers are cancelled, bindings removed. */
-  removeQueue(q: ClassicQueue): number {
+  /** Deletes a queue (no checks): consumers are cancelled, bindings removed, auto-delete exchanges with them. */
+  async removeQueue(q: ClassicQueue): Promise<void> {
     const vh = this.vhosts.get(q.vhost);
-    if (vh === undefined || vh.queues.get(q.name) !== q) return 0;
-    vh.queues.delete(q.name);
+    if (vh === undefined || vh.queues.get(q.name) !== q) return;
     const sources = new Set<Exchange>();
     const dest = queueDest(q.name);
     for (const e of vh.exchanges.values()) if (e.bindings.some((b) => b.destination === dest)) sources.add(e);
-    vh.unbindEverywhere(dest);
-    for (const e of sources) this.maybeAutoDeleteExchange(vh, e);
-    if (q.durable && q.owner === undefined) this.metadata.apply({ op: 'queue.delete', vhost: q.vhost, name: q.name });
-    this.persistence.drop(q);
-    return q.delete();
+    await this.commit({ op: 'queue.delete', vhost: q.vhost, name: q.name });
+    await Promise.all([...sources].map((e) => this.maybeAutoDeleteExchange(vh, e)));
   }
 
-  purgeQueue(vhostName: string, name: string, actor: Actor): number {
+  purgeQueue(vhostName: string, name: string, actor: Actor): number | Promise<number> {
     const q = this.queue(vhostName, name, actor);
     this.check(actor, vhostName, 'read', 'queue', name);
-    return q.purge();
+    return q instanceof RemoteQueue ? this.remote.purge(q.def) : q.purge();
   }
 
   /** Queues a closing connection owned: deleted, as exclusive queues are. */
   connectionClosed(connection: object): void {
+    const id = this.ownerIds.get(connection);
+    if (id === undefined) return;
+    this.owners.delete(id);
     for (const vh of this.vhosts.values()) {
-      for (const q of [...vh.queues.values()]) if (q.owner === connection) this.removeQueue(q);
+      for (const q of [...vh.queues.values()]) if (q.owner === connection) void this.removeQueue(q);
     }
   }
 
@@ -333,9 +543,11 @@ export class Broker implements QueueHost {
     let destDurable: boolean;
     if (destKind === 'queue') {
       const q = vh.queues.get(destName);
-      if (q === undefined) throw queueNotFound(vhostName, destName);
-      if (q.owner !== undefined && q.owner !== actor.connection) throw this.locked(vhostName, destName);
-      destDurable = q.durable && q.owner === undefined;
+      const remote = q === undefined ? vh.remoteQueues.get(destName) : undefined;
+      if (q === undefined && remote === undefined) throw queueNotFound(vhostName, destName);
+      if (q !== undefined && q.owner !== undefined && q.owner !== actor.connection) throw this.locked(vhostName, destName);
+      if (remote?.owner !== undefined) throw this.locked(vhostName, destName);
+      destDurable = q !== undefined ? q.durable && q.owner === undefined : remote!.durable;
     } else {
       const e = vh.exchanges.get(destName);
       if (e === undefined) throw exchangeNotFound(vhostName, destName);
@@ -348,15 +560,18 @@ export class Broker implements QueueHost {
     const bad = ex.type === 'headers' && !unbind ? headersBindingError(args) : null;
     if (bad !== null) throw new AmqpError(PRECONDITION_FAILED, bad);
     const dest = destKind === 'queue' ? queueDest(destName) : exchangeDest(destName);
-    const changed = unbind ? ex.unbind(dest, routingKey, args) : ex.bind(dest, routingKey, args);
-    if (changed && ex.durable && destDurable) {
-      this.metadata.apply({
-        op: unbind ? 'binding.remove' : 'binding.add',
-        binding: { vhost: vhostName, source, destination: dest, routingKey, args },
-      });
-      await this.metadata.flush();
-    }
-    if (unbind) this.maybeAutoDeleteExchange(vh, ex);
+    const current = ex.bindings.find((b) => b.destination === dest && b.routingKey === routingKey && sameArguments(b.args, args));
+    if (unbind ? current === undefined : current !== undefined) return;
+    const binding: BindingDef = {
+      vhost: vhostName,
+      source,
+      destination: dest,
+      routingKey,
+      args: current?.args ?? args,
+      durable: ex.durable && destDurable,
+    };
+    await this.commit({ op: unbind ? 'binding.remove' : 'binding.add', binding });
+    if (unbind) await this.maybeAutoDeleteExchange(vh, ex);
   }
 
   checkPublish(actor: Actor, vhost: string, exchange: string): void {
@@ -405,8 +620,7 @@ export class Broker implements QueueHost {
   }
 
   autoDelete(queue: ClassicQueue): void {
-    this.removeQueue(queue);
-    if (queue.durable) void this.metadata.flush();
+    void this.removeQueue(queue);
   }
 
   persist(queue: ClassicQueue, entry: QueueEntry): void {

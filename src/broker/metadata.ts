@@ -1,8 +1,10 @@
-// The node's durable metadata: virtual hosts, users, permissions, vhost limits, and durable
-// exchanges, queues and bindings. Every change is a command, applied in memory and appended to
-// a journal (`metadata.log`, one JSON line each) that is fsync'd in groups before the change is
-// acknowledged; at open the last snapshot (`metadata.json`) is loaded, the journal replayed and
-// a new snapshot written. Commands are also the unit a cluster will replicate.
+// The cluster's metadata as this node holds it: virtual hosts, users, permissions, vhost
+// limits, global parameters, and every exchange, queue record (with its home node) and
+// binding, durable or not. Every change is a command, applied in memory in the order the
+// cluster sequenced it; listeners (the broker) follow each one. On a disc node the durable part
+// is also appended to a journal (`metadata.log`, one JSON line each) that is fsync'd in groups
+// before the change is acknowledged; at open the last snapshot (`metadata.json`) is loaded, the
+// journal replayed and a new snapshot written. A RAM node keeps nothing on disk.
 // A virgin node gets RabbitMQ's defaults: vhost "/", user guest/guest (administrator) with full
 // permissions on "/".
 
@@ -43,6 +45,7 @@ export interface ExchangeDef {
   vhost: string;
   name: string;
   type: string;
+  durable: boolean;
   autoDelete: boolean;
   internal: boolean;
   args: FieldTable;
@@ -51,7 +54,12 @@ export interface ExchangeDef {
 export interface QueueDef {
   vhost: string;
   name: string;
+  /** The node the queue lives on. */
+  node: string;
+  durable: boolean;
   autoDelete: boolean;
+  /** The owning connection of an exclusive queue ("<node>/<id>"). */
+  owner?: string;
   args: FieldTable;
 }
 
@@ -61,6 +69,8 @@ export interface BindingDef {
   destination: string;
   routingKey: string;
   args: FieldTable;
+  /** Both ends are durable: the binding survives a restart. */
+  durable: boolean;
 }
 
 export type MetadataCommand =
@@ -76,7 +86,9 @@ export type MetadataCommand =
   | { op: 'queue.declare'; queue: QueueDef }
   | { op: 'queue.delete'; vhost: string; name: string }
   | { op: 'binding.add'; binding: BindingDef }
-  | { op: 'binding.remove'; binding: BindingDef };
+  | { op: 'binding.remove'; binding: BindingDef }
+  | { op: 'global.set'; name: string; value: unknown }
+  | { op: 'global.clear'; name: string };
 
 export interface MetadataDefaults {
   vhost: string;
@@ -90,18 +102,20 @@ const key = (vhost: string, name: string) => `${vhost}\u0000${name}`;
 const bindingKey = (b: BindingDef) =>
   `${b.vhost}\u0000${b.source}\u0000${b.destination}\u0000${b.routingKey}\u0000${JSON.stringify(tableToJson(b.args))}`;
 
-interface Snapshot {
+/** The metadata as JSON: on disk (durable part only) and sent to a syncing node (all of it). */
+export interface Snapshot {
   vhosts: VhostRecord[];
   users: UserRecord[];
   permissions: PermissionRecord[];
   limits: Array<[string, VhostLimits]>;
+  globals?: Array<[string, unknown]>;
   exchanges: unknown[];
   queues: unknown[];
   bindings: unknown[];
 }
 
 /** Commands with their tables made JSON-safe (and back). */
-function commandToJson(cmd: MetadataCommand): unknown {
+export function commandToJson(cmd: MetadataCommand): unknown {
   switch (cmd.op) {
     case 'exchange.declare':
       return { ...cmd, exchange: { ...cmd.exchange, args: tableToJson(cmd.exchange.args) } };
@@ -119,7 +133,7 @@ function withTable<T extends { args: unknown }>(x: T): T {
   return { ...x, args: tableFromJson(x.args as Parameters<typeof tableFromJson>[0]) };
 }
 
-function commandFromJson(raw: Record<string, unknown>): MetadataCommand {
+export function commandFromJson(raw: Record<string, unknown>): MetadataCommand {
   const cmd = raw as unknown as MetadataCommand;
   switch (cmd.op) {
     case 'exchange.declare':
@@ -134,31 +148,59 @@ function commandFromJson(raw: Record<string, unknown>): MetadataCommand {
   }
 }
 
+/** Older journals lack the fields added for clustering: fill them in. */
+function upgrade(cmd: MetadataCommand, self: string): MetadataCommand {
+  switch (cmd.op) {
+    case 'exchange.declare':
+      return cmd.exchange.durable === undefined ? { ...cmd, exchange: { ...cmd.exchange, durable: true } } : cmd;
+    case 'queue.declare':
+      return cmd.queue.node === undefined ? { ...cmd, queue: { ...cmd.queue, node: self, durable: true } } : cmd;
+    case 'binding.add':
+    case 'binding.remove':
+      return cmd.binding.durable === undefined ? { ...cmd, binding: { ...cmd.binding, durable: true } } : cmd;
+    default:
+      return cmd;
+  }
+}
+
+export type MetadataListener = (cmd: MetadataCommand, before: Metadata) => void;
+
 export class Metadata {
   readonly vhosts = new Map<string, VhostRecord>();
   readonly users = new Map<string, UserRecord>();
   readonly permissions = new Map<string, PermissionRecord>();
   readonly limits = new Map<string, VhostLimits>();
+  readonly globals = new Map<string, unknown>();
   readonly exchanges = new Map<string, ExchangeDef>();
   readonly queues = new Map<string, QueueDef>();
   readonly bindings = new Map<string, BindingDef>();
+  /** Called before each command changes the maps (so a listener can see what goes). */
+  listener: MetadataListener | undefined;
 
   private journalFd: number | undefined;
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
 
-  private constructor(private readonly dir: string) {}
+  private constructor(
+    private readonly dir: string,
+    /** A disc node keeps the durable part on disk; a RAM node keeps nothing. */
+    readonly onDisc: boolean,
+  ) {}
 
-  /** Loads (or creates) the node's metadata, replaying the journal into a fresh snapshot. */
-  static open(dataDir: string, defaults: MetadataDefaults): Metadata {
-    const md = new Metadata(dataDir);
+  /**
+   * Loads (or creates) the node's metadata, replaying the journal into a fresh snapshot. A RAM
+   * node starts empty (it gets everything from a disc node); a virgin disc node gets defaults.
+   */
+  static open(dataDir: string, defaults: MetadataDefaults | undefined, self: string, onDisc = true): Metadata {
+    const md = new Metadata(dataDir, onDisc);
     fs.mkdirSync(dataDir, { recursive: true });
+    if (!onDisc) return md;
     const snapFile = path.join(dataDir, 'metadata.json');
     const logFile = path.join(dataDir, 'metadata.log');
     let virgin = true;
     try {
-      md.load(JSON.parse(fs.readFileSync(snapFile, 'utf8')) as Snapshot);
+      md.load(JSON.parse(fs.readFileSync(snapFile, 'utf8')) as Snapshot, self);
       virgin = false;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -173,32 +215,56 @@ export class Metadata {
         } catch {
           break; // A torn last line from a crash: what came before it is intact.
         }
-        md.mutate(cmd);
+        md.mutate(upgrade(cmd, self));
         virgin = false;
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    if (virgin) md.applyDefaults(defaults);
+    if (virgin && defaults !== undefined) md.applyDefaults(defaults);
     md.writeSnapshot();
     md.journalFd = fs.openSync(logFile, 'w');
     fs.fsyncSync(md.journalFd);
     return md;
   }
 
-  private applyDefaults(d: MetadataDefaults): void {
-    this.mutate({ op: 'vhost.add', vhost: { name: d.vhost, description: 'Default virtual host', tags: [] } });
-    this.mutate({
-      op: 'user.put',
-      user: { name: d.user, passwordHash: hashPassword(d.pass), hashingAlgorithm: HASHING_ALGORITHM, tags: d.tags },
-    });
-    this.mutate({ op: 'permissions.set', permissions: { user: d.user, vhost: d.vhost, ...d.permissions } });
+  /** Whether the node has no metadata at all (a RAM node before its first sync). */
+  get empty(): boolean {
+    return this.vhosts.size === 0 && this.users.size === 0;
   }
 
-  /** Applies a change in memory and journals it; `flush()` makes it durable. */
+  private applyDefaults(d: MetadataDefaults): void {
+    for (const cmd of defaultCommands(d)) this.mutate(cmd);
+  }
+
+  /** Applies a change in memory and journals its durable part; `flush()` makes it durable. */
   apply(cmd: MetadataCommand): void {
+    const durable = this.isDurable(cmd);
+    this.listener?.(cmd, this);
     this.mutate(cmd);
-    this.pending.push(JSON.stringify(commandToJson(cmd)));
+    if (durable && this.journalFd !== undefined) this.pending.push(JSON.stringify(commandToJson(cmd)));
+  }
+
+  /** Whether a command changes what a disc node keeps on disk. */
+  private isDurable(cmd: MetadataCommand): boolean {
+    switch (cmd.op) {
+      case 'exchange.declare':
+        return cmd.exchange.durable;
+      case 'exchange.delete':
+        return this.exchanges.get(key(cmd.vhost, cmd.name))?.durable === true;
+      case 'queue.declare':
+        return cmd.queue.durable && cmd.queue.owner === undefined;
+      case 'queue.delete': {
+        const q = this.queues.get(key(cmd.vhost, cmd.name));
+        return q !== undefined && q.durable && q.owner === undefined;
+      }
+      case 'binding.add':
+        return cmd.binding.durable;
+      case 'binding.remove':
+        return this.bindings.get(bindingKey(cmd.binding))?.durable === true;
+      default:
+        return true;
+    }
   }
 
   /** Resolves once every change applied so far is on disk (one fsync for many changes). */
@@ -274,18 +340,29 @@ export class Metadata {
       case 'permissions.clear':
         this.permissions.delete(key(cmd.vhost, cmd.user));
         return;
-      case 'exchange.declare':
-        this.exchanges.set(key(cmd.exchange.vhost, cmd.exchange.name), cmd.exchange);
+      case 'global.set':
+        this.globals.set(cmd.name, cmd.value);
         return;
+      case 'global.clear':
+        this.globals.delete(cmd.name);
+        return;
+      case 'exchange.declare': {
+        const k = key(cmd.exchange.vhost, cmd.exchange.name);
+        // The first declaration the cluster sequenced wins; a racing one changes nothing.
+        if (!this.exchanges.has(k)) this.exchanges.set(k, cmd.exchange);
+        return;
+      }
       case 'exchange.delete':
         this.exchanges.delete(key(cmd.vhost, cmd.name));
         for (const [k, b] of this.bindings) {
           if (b.vhost === cmd.vhost && (b.source === cmd.name || b.destination === `e:${cmd.name}`)) this.bindings.delete(k);
         }
         return;
-      case 'queue.declare':
-        this.queues.set(key(cmd.queue.vhost, cmd.queue.name), cmd.queue);
+      case 'queue.declare': {
+        const k = key(cmd.queue.vhost, cmd.queue.name);
+        if (!this.queues.has(k)) this.queues.set(k, cmd.queue);
         return;
+      }
       case 'queue.delete':
         this.queues.delete(key(cmd.vhost, cmd.name));
         for (const [k, b] of this.bindings) {
@@ -305,35 +382,84 @@ export class Metadata {
     return this.permissions.get(key(vhost, user));
   }
 
-  private load(s: Snapshot): void {
+  exchange(vhost: string, name: string): ExchangeDef | undefined {
+    return this.exchanges.get(key(vhost, name));
+  }
+
+  queue(vhost: string, name: string): QueueDef | undefined {
+    return this.queues.get(key(vhost, name));
+  }
+
+  binding(b: BindingDef): BindingDef | undefined {
+    return this.bindings.get(bindingKey(b));
+  }
+
+  private load(s: Snapshot, self: string): void {
     for (const v of s.vhosts) this.vhosts.set(v.name, v);
     for (const u of s.users) this.users.set(u.name, u);
     for (const p of s.permissions) this.permissions.set(key(p.vhost, p.user), p);
     for (const [v, l] of s.limits) this.limits.set(v, l);
-    for (const e of s.exchanges as ExchangeDef[]) this.mutate({ op: 'exchange.declare', exchange: withTable(e) });
-    for (const q of s.queues as QueueDef[]) this.mutate({ op: 'queue.declare', queue: withTable(q) });
-    for (const b of s.bindings as BindingDef[]) this.mutate({ op: 'binding.add', binding: withTable(b) });
+    for (const [n, v] of s.globals ?? []) this.globals.set(n, v);
+    for (const e of s.exchanges as ExchangeDef[]) this.mutate(upgrade({ op: 'exchange.declare', exchange: withTable(e) }, self));
+    for (const q of s.queues as QueueDef[]) this.mutate(upgrade({ op: 'queue.declare', queue: withTable(q) }, self));
+    for (const b of s.bindings as BindingDef[]) this.mutate(upgrade({ op: 'binding.add', binding: withTable(b) }, self));
   }
 
-  private writeSnapshot(): void {
-    const snap: Snapshot = {
+  /** Everything (durable or not), or only what a disc node keeps. */
+  snapshot(durableOnly: boolean): Snapshot {
+    const keep = <T>(xs: Iterable<T>, durable: (x: T) => boolean) => [...xs].filter((x) => !durableOnly || durable(x));
+    return {
       vhosts: [...this.vhosts.values()],
       users: [...this.users.values()],
       permissions: [...this.permissions.values()],
       limits: [...this.limits],
-      exchanges: [...this.exchanges.values()].map((e) => ({ ...e, args: tableToJson(e.args) })),
-      queues: [...this.queues.values()].map((q) => ({ ...q, args: tableToJson(q.args) })),
-      bindings: [...this.bindings.values()].map((b) => ({ ...b, args: tableToJson(b.args) })),
+      globals: [...this.globals],
+      exchanges: keep(this.exchanges.values(), (e) => e.durable).map((e) => ({ ...e, args: tableToJson(e.args) })),
+      queues: keep(this.queues.values(), (q) => q.durable && q.owner === undefined).map((q) => ({ ...q, args: tableToJson(q.args) })),
+      bindings: keep(this.bindings.values(), (b) => b.durable).map((b) => ({ ...b, args: tableToJson(b.args) })),
     };
+  }
+
+  /**
+   * Replaces everything with a snapshot from the cluster (a node syncing at start): nothing of
+   * this node's own view is kept, and a disc node writes the new state to disk at once.
+   */
+  replaceWith(s: Snapshot, self: string): void {
+    for (const m of [this.vhosts, this.users, this.permissions, this.limits, this.globals, this.exchanges, this.queues, this.bindings]) {
+      m.clear();
+    }
+    this.load(s, self);
+    this.pending = [];
+    if (this.journalFd !== undefined) {
+      this.writeSnapshot();
+      fs.closeSync(this.journalFd);
+      this.journalFd = fs.openSync(path.join(this.dir, 'metadata.log'), 'w');
+      fs.fsyncSync(this.journalFd);
+    }
+  }
+
+  private writeSnapshot(): void {
     const file = path.join(this.dir, 'metadata.json');
     const tmp = `${file}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeSync(fd, JSON.stringify(snap));
+      fs.writeSync(fd, JSON.stringify(this.snapshot(true)));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
   }
+}
+
+/** What a virgin cluster starts with: RabbitMQ's default vhost, user and permissions. */
+export function defaultCommands(d: MetadataDefaults): MetadataCommand[] {
+  return [
+    { op: 'vhost.add', vhost: { name: d.vhost, description: 'Default virtual host', tags: [] } },
+    {
+      op: 'user.put',
+      user: { name: d.user, passwordHash: hashPassword(d.pass), hashingAlgorithm: HASHING_ALGORITHM, tags: d.tags },
+    },
+    { op: 'permissions.set', permissions: { user: d.user, vhost: d.vhost, ...d.permissions } },
+  ];
 }

@@ -16,6 +16,9 @@ import type { NodeEnv } from './env.js';
 import type { Logger } from './log.js';
 import type { WarrenConfig } from './config.js';
 import { registerWithPortMapper } from './portmapper-launch.js';
+import { Cluster } from '../cluster/cluster.js';
+import { connect, type ControlClient } from '../control/client.js';
+import { closeConnectionsOf } from './service-admin.js';
 
 export type AppState = 'booting' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -32,6 +35,7 @@ export class WarrenNode {
   broker: Broker | undefined;
   amqp: AmqpServer | undefined;
   readonly resources: ResourceMonitor;
+  readonly cluster: Cluster;
   creation = 0;
   private control: ControlServer | undefined;
   private registration: HeldRegistration | undefined;
@@ -46,6 +50,7 @@ export class WarrenNode {
     readonly cookie: string,
     private readonly handlers: (node: WarrenNode) => Map<string, Handler>,
   ) {
+    this.cluster = new Cluster(this);
     this.resources = new ResourceMonitor(env.nodeName, config, env.dataDir, log, (active) => {
       const reason = active.includes('memory') ? 'low on memory' : 'low on disk';
       this.amqp?.setAlarm(active.length > 0, reason);
@@ -82,6 +87,12 @@ export class WarrenNode {
     void this.registration.lost.then(() => this.onPortMapperLost());
     writePidFile(this.env.pidFile);
     this.log.info(`Node ${this.name} registered with the port mapper on port ${this.env.epmdPort}`);
+    this.cluster.connectPeers();
+  }
+
+  /** A connection to another node of this host's cluster (same cookie). */
+  connectTo(node: string, timeoutMs = 10_000): Promise<ControlClient> {
+    return connect({ node, epmdPort: this.env.epmdPort, cookie: this.cookie, selfName: this.name, kind: 'node', timeoutMs });
   }
 
   async startApp(): Promise<void> {
@@ -90,8 +101,23 @@ export class WarrenNode {
     this.log.info(`Starting the app on node ${this.name}`);
     fs.mkdirSync(this.env.dataDir, { recursive: true });
     const c = this.config;
-    const metadata = Metadata.open(this.env.dataDir, Broker.defaults(c));
-    const broker = await Broker.open(this.name, metadata, new Persistence(this.env.dataDir, (m) => this.log.warning(m)));
+    const cluster = this.cluster;
+    // A lone node starts from its own data (RabbitMQ's defaults when it has none); a member of
+    // a cluster gets what the running members hold, or waits for them.
+    const lone = cluster.others.length === 0;
+    let metadata: Metadata;
+    let broker: Broker;
+    try {
+      metadata = Metadata.open(this.env.dataDir, lone ? Broker.defaults(c) : undefined, this.name, cluster.type === 'disc');
+      broker = await Broker.open(this.name, metadata, new Persistence(this.env.dataDir, (m) => this.log.warning(m)), cluster);
+      broker.onVhostDeleted = (vhost) => closeConnectionsOf(this, vhost);
+      broker.remote = cluster.remoteAccess();
+      await cluster.appStarting(metadata, broker);
+    } catch (err) {
+      cluster.appStopping();
+      this.setAppState('stopped');
+      throw err;
+    }
     const amqp = new AmqpServer({
       port: this.env.amqpPort,
       broker,
@@ -108,6 +134,7 @@ export class WarrenNode {
     try {
       await amqp.listen();
     } catch (err) {
+      cluster.appStopping();
       await broker.stop();
       this.setAppState('stopped');
       throw err;
@@ -120,6 +147,7 @@ export class WarrenNode {
       { protocol: 'amqp', port: this.env.amqpPort, interface: '[::]', purpose: 'AMQP 0-9-1 and AMQP 1.0' },
     ];
     this.setAppState('running');
+    cluster.appStarted();
     this.log.info(`Node ${this.name} is running the app`);
   }
 
@@ -128,18 +156,28 @@ export class WarrenNode {
     this.setAppState('stopping');
     this.log.info(`Stopping the app on node ${this.name}`);
     this.appListeners = [];
+    this.cluster.appStopping();
     this.resources.stop();
     await this.amqp?.close();
     await this.broker?.stop();
     this.amqp = undefined;
     this.broker = undefined;
     this.setAppState('stopped');
+    this.cluster.appStopped();
     this.log.info(`Stopped the app on node ${this.name}`);
   }
 
   /** Returns the node to its virgin state. The app must be stopped. */
   async reset(force: boolean): Promise<void> {
     this.log.info(`${force ? 'Forcefully resetting' : 'Resetting'} node ${this.name}`);
+    if (force) this.cluster.close();
+    else await this.cluster.leave();
+    await this.wipeData();
+    this.cluster.adopt({ nodes: { [this.name]: 'disc' }, running: [] });
+  }
+
+  /** Removes everything the node keeps on disk (reset, and a node joining a cluster). */
+  async wipeData(): Promise<void> {
     fs.rmSync(this.env.dataDir, { recursive: true, force: true });
     fs.mkdirSync(this.env.dataDir, { recursive: true });
   }
@@ -168,6 +206,7 @@ export class WarrenNode {
       this.shuttingDown = true;
       this.log.info(`Node ${this.name} is shutting down: ${reason}`);
       await this.stopApp();
+      this.cluster.close();
       this.registration?.release();
       await this.control?.close();
       removePidFile(this.env.pidFile);

@@ -36,7 +36,7 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
     if (node.broker === undefined || node.appState !== 'running') throw new ControlError('app_not_running', 'rabbit_is_not_running');
     return node.broker;
   };
-  const admin = () => new Admin(broker(), (vhost) => closeConnectionsOf(node, vhost));
+  const admin = () => new Admin(broker());
   const vhostNamed = (name: string) => {
     if (!broker().metadata.vhosts.has(name)) throw new ControlError('no_such_vhost', `Virtual host '${name}' does not exist`);
     return broker().vhosts.get(name);
@@ -198,15 +198,14 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
     if (q === undefined) throw new ControlError('not_found', 'Queue not found');
     if (a.ifEmpty === true && q.messagesReady > 0) throw new ControlError('not_empty', 'Queue is not empty');
     if (a.ifUnused === true && q.consumers.length > 0) throw new ControlError('in_use', 'Queue is in use');
-    const b = broker();
-    const count = b.removeQueue(q);
-    if (q.durable) await b.metadata.flush();
+    const count = q.messagesReady;
+    await broker().removeQueue(q);
     return count;
   });
 }
 
 /** delete_vhost: its clients are told why, as RabbitMQ tells them. */
-function closeConnectionsOf(node: WarrenNode, vhost: string): void {
+export function closeConnectionsOf(node: WarrenNode, vhost: string): void {
   for (const c of node.amqp?.connections ?? []) {
     if (c.vhost === vhost) c.closeConnection(new AmqpError(CONNECTION_FORCED, `vhost '${vhost}' is deleted`));
   }

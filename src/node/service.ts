@@ -5,6 +5,9 @@ import { ControlError } from '../control/errors.js';
 import type { Handler } from '../control/server.js';
 import { tAtom, tFloat, tProplist, tStr, tTuple, type TermJson } from '../control/term-json.js';
 import { FEATURE_FLAGS } from './feature-flags.js';
+import { discNodes, ramNodes } from '../cluster/membership.js';
+import { withTimeout } from '../cluster/peers.js';
+import { clusterHandlers } from './service-cluster.js';
 import { adminHandlers } from './service-admin.js';
 import type { WarrenNode } from './node.js';
 import { nodeStatus, runtimeDescription } from './status.js';
@@ -18,19 +21,53 @@ function requireStopped(node: WarrenNode): void {
   if (node.appState !== 'stopped') throw new ControlError('app_running', 'mnesia_unexpectedly_running');
 }
 
-export function clusterStatus(node: WarrenNode): Record<string, unknown> {
+/** What one node says about itself in cluster_status (asked of every running member). */
+export function nodeInfo(node: WarrenNode): Record<string, unknown> {
   const self = node.name;
   return {
-    nodes: { disc: [self], ram: [] },
-    runningNodes: node.appState === 'running' ? [self] : [],
-    clusterName: node.config.clusterName ?? self,
-    partitions: {},
-    alarms: { [self]: node.resources.alarms() },
-    listeners: { [self]: node.listeners.map((l) => ({ ...l, node: self })) },
-    versions: {
-      [self]: { productName: 'Warren', productVersion: WARREN_VERSION, nodejsVersion: process.versions.node },
-    },
-    maintenance: { [self]: 'not under maintenance' },
+    alarms: node.resources.alarms(),
+    listeners: node.listeners.map((l) => ({ ...l, node: self })),
+    version: { productName: 'Warren', productVersion: WARREN_VERSION, nodejsVersion: process.versions.node },
+    partitions: [...node.cluster.partitions].sort(),
+  };
+}
+
+/** The cluster name: set_cluster_name's, else the config file's, else the queried node's name. */
+export function clusterName(node: WarrenNode): string {
+  const set = node.broker?.metadata.globals.get('cluster_name');
+  return typeof set === 'string' ? set : (node.config.clusterName ?? node.name);
+}
+
+export async function clusterStatus(node: WarrenNode): Promise<Record<string, unknown>> {
+  const self = node.name;
+  const cluster = node.cluster;
+  const m = cluster.membership;
+  // RabbitMQ lists the other running members, then the queried node.
+  const others = cluster.runningNodes().filter((n) => n !== self).sort().reverse();
+  const infos = new Map<string, Record<string, unknown>>();
+  infos.set(self, nodeInfo(node));
+  await Promise.all(
+    others.map(async (n) => {
+      const info = await withTimeout(cluster.links.get(n)!.call('peer.node_info'), 5000).catch(() => undefined);
+      if (info !== undefined) infos.set(n, info as Record<string, unknown>);
+    }),
+  );
+  const running = [...others.filter((n) => infos.has(n)), ...(node.appState === 'running' ? [self] : [])];
+  const per = <T>(f: (info: Record<string, unknown>) => T) => Object.fromEntries(running.map((n) => [n, f(infos.get(n)!)]));
+  const partitions: Record<string, string[]> = {};
+  for (const n of running) {
+    const p = infos.get(n)!.partitions as string[];
+    if (p.length > 0) partitions[n] = p;
+  }
+  return {
+    nodes: { disc: discNodes(m), ram: ramNodes(m) },
+    runningNodes: running,
+    clusterName: clusterName(node),
+    partitions,
+    alarms: per((i) => i.alarms),
+    listeners: per((i) => i.listeners),
+    versions: per((i) => i.version),
+    maintenance: per(() => 'not under maintenance'),
     featureFlags: FEATURE_FLAGS.map((f) => ({ ...f, state: 'enabled', stability: 'stable' })),
   };
 }
@@ -92,6 +129,11 @@ export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
     return clusterStatus(node);
   });
 
+  h.set('peer.node_info', (_a, ctx) => {
+    if (ctx.peerKind !== 'node') throw new ControlError('not_allowed', 'peer operations are for cluster members');
+    return nodeInfo(node);
+  });
+
   h.set('environment', () => environment(node));
 
   h.set('await_startup', async (args, ctx) => {
@@ -106,7 +148,7 @@ export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
     const want = Number(args.count);
     const deadline = Date.now() + Number(args.timeoutMs ?? 300_000);
     for (;;) {
-      const running = clusterStatus(node).runningNodes as string[];
+      const running = node.cluster.runningNodes();
       if (running.length >= want) return running.length;
       if (Date.now() >= deadline || ctx.signal.aborted) {
         throw new ControlError(
@@ -155,5 +197,7 @@ export function serviceHandlers(node: WarrenNode): Map<string, Handler> {
   });
 
   adminHandlers(node, h);
+  clusterHandlers(node, h);
+  node.cluster.handlers(h);
   return h;
 }

@@ -19,11 +19,29 @@ export interface QueueEntry {
   storeSeq: number;
 }
 
+/**
+ * What a channel consumes from, acks to and rejects to: a queue living on this node, or one
+ * living on another node reached over the peer link (cluster/remote-queue.ts).
+ */
+export interface QueueEndpoint {
+  readonly name: string;
+  readonly vhost: string;
+  readonly consumers: readonly Consumer[];
+  readonly messagesReady: number;
+  hasExclusiveConsumer(): boolean;
+  addConsumer(consumer: Consumer): void;
+  removeConsumer(consumer: Consumer): void;
+  scheduleDelivery(): void;
+  deliverAvailable(): void;
+  settle(entry: QueueEntry, consumer: Consumer | undefined): void;
+  reject(entries: Array<{ entry: QueueEntry; consumer: Consumer | undefined }>, requeue: boolean): void;
+}
+
 /** The channel side of a consumer: its window and how a delivery reaches the client. */
 export interface ConsumerChannel {
   /** Whether the channel can take another delivery now (global prefetch, socket back-pressure). */
   canAccept(): boolean;
-  deliver(consumer: Consumer, queue: ClassicQueue, entry: QueueEntry): void;
+  deliver(consumer: Consumer, queue: QueueEndpoint, entry: QueueEntry): void;
   /** The server cancels the consumer (its queue was deleted). */
   cancelledByServer(consumer: Consumer): void;
 }
@@ -70,7 +88,7 @@ const DELIVERY_BATCH = 1000;
 const FLOW_HIGH = 2_000;
 const FLOW_LOW = 500;
 
-export class ClassicQueue {
+export class ClassicQueue implements QueueEndpoint {
   private readonly ready: Deque<QueueEntry>[];
   private readyCount = 0;
   private readyBytes = 0;

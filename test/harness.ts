@@ -138,6 +138,23 @@ export class Host {
     return this.launch(node);
   }
 
+  /**
+   * Starts the node's process and waits only until it answers ping: its app may still be
+   * starting (a cluster member waiting for the others, say).
+   */
+  async spawnNode(node: NodeHandle): Promise<NodeHandle> {
+    const command = node.cgroup ? inCgroup(node.cgroup, 'node', [BIN.server]) : { file: 'node', args: [BIN.server] };
+    node.process = execa(command.file, command.args, { env: node.env, extendEnv: false, reject: false, cleanup: true });
+    let exited = false;
+    void node.process.then(() => (exited = true));
+    await waitFor(`node ${node.name} to answer`, async () => {
+      if (exited) throw new Error(`node ${node.name} exited`);
+      return (await this.ctl(node, ['ping', '-q'])).exitCode === 0 || undefined;
+    });
+    this.extraPids.add(node.pid());
+    return node;
+  }
+
   /** kill -9 of the node's process; resolves once it is gone. */
   async killNode(node: NodeHandle): Promise<void> {
     const pid = node.pid();

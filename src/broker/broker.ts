@@ -128,7 +128,8 @@ export class Broker implements QueueHost {
         await persistence.attach(q);
       }
     }
-    persistence.removeOrphans(live);
+    // A RAM node learns its queues from the cluster: their stores wait for that.
+    if (metadata.onDisc) persistence.removeOrphans(live);
     return broker;
   }
 

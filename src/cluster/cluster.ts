@@ -174,21 +174,26 @@ export class Cluster implements MetadataLog {
     await Promise.all([md.flush(), ...acks]);
   }
 
-  private applyFromCoordinator(seq: number, cmds: MetadataCommand[]): void {
+  /** A change from the coordinator; resolves once it is on disk here (a disc node). */
+  private applyFromCoordinator(seq: number, cmds: MetadataCommand[]): Promise<void> {
     if (this.buffered !== undefined) {
       this.buffered.push({ seq, cmds });
-      return;
+      return Promise.resolve();
     }
-    if (seq <= this.seq) return;
+    const md = this.metadata;
+    if (seq <= this.seq || md === undefined) return Promise.resolve();
     this.seq = seq;
-    for (const c of cmds) this.metadata?.apply(c);
+    for (const c of cmds) md.apply(c);
+    return md.flush();
   }
 
   /** Brings this node's metadata to `snap` by applying the differences (the broker follows). */
-  private install(seq: number, snap: Snapshot): void {
+  private install(seq: number, snap: Snapshot): number {
     const md = this.metadata!;
-    for (const c of diffCommands(md, snap)) md.apply(c);
+    const changes = diffCommands(md, snap);
+    for (const c of changes) md.apply(c);
     this.seq = seq;
+    return changes.length;
   }
 
   /** This node just became the coordinator: everyone gets its state first. */
@@ -225,6 +230,8 @@ export class Cluster implements MetadataLog {
     this.forceBoot = this.consumeForceBootMarker();
     if (this.others.length === 0) return;
     this.connectPeers();
+    // What the members think now (a member may have forgotten us while our app was stopped).
+    await Promise.all([...this.links.values()].map((l) => l.refresh()));
     const c = this.node.config;
     const tries = c.mnesiaTableLoadingRetryLimit;
     const perTryMs = c.mnesiaTableLoadingRetryTimeout;
@@ -301,11 +308,12 @@ export class Cluster implements MetadataLog {
     this.buffered = [];
     try {
       const reply = (await this.links.get(coordinator)!.call('peer.sync', {})) as { seq: number; snapshot: Snapshot };
-      this.install(reply.seq, reply.snapshot);
+      const changes = this.install(reply.seq, reply.snapshot);
       const pending = this.buffered;
       this.buffered = undefined;
-      for (const b of pending.sort((x, y) => x.seq - y.seq)) this.applyFromCoordinator(b.seq, b.cmds);
-      this.node.log.info(`Synced metadata from ${coordinator} (change ${reply.seq})`);
+      for (const b of pending.sort((x, y) => x.seq - y.seq)) void this.applyFromCoordinator(b.seq, b.cmds);
+      await this.metadata!.flush();
+      this.node.log.info(`Synced metadata from ${coordinator} (change ${reply.seq}, ${changes} differences applied)`);
     } finally {
       this.buffered = undefined;
     }
@@ -322,6 +330,7 @@ export class Cluster implements MetadataLog {
 
   appStopping(): void {
     this.appStartedAt = 0;
+    this.partitions.clear();
     this.rememberRunning();
     this.metadata = undefined;
     this.broker = undefined;
@@ -399,11 +408,78 @@ export class Cluster implements MetadataLog {
     for (const l of this.links.values()) if (l.hello !== undefined) this.lastBootId.set(l.node, l.hello.bootId);
     this.checkCoordinator();
     if (this.appRunning) this.rememberRunning();
-    this.onMembershipView?.();
+    this.handlePartitions();
   }
 
-  /** Partition handling hooks in here (see partitions.ts). */
-  onMembershipView: (() => void) | undefined;
+  // ---- partitions (cluster_partition_handling) ----
+
+  /** Set while pause_minority keeps the app stopped: it restarts once a majority is back. */
+  private paused = false;
+  private healing = false;
+
+  private reachableCount(): number {
+    let n = 1;
+    for (const l of this.links.values()) if (l.up) n++;
+    return n;
+  }
+
+  private handlePartitions(): void {
+    const strategy = this.node.config.clusterPartitionHandling.strategy;
+    if (strategy === 'pause_minority') this.pauseMinority();
+    else if (strategy === 'autoheal' && this.partitions.size > 0) void this.autoheal();
+  }
+
+  /** In a minority (half or fewer of the members reachable) the app stops until that changes. */
+  private pauseMinority(): void {
+    const total = members(this.membership).length;
+    const majority = this.reachableCount() * 2 > total;
+    if (!majority && this.appRunning && !this.paused) {
+      this.paused = true;
+      this.node.log.warning(`Only ${this.reachableCount()} of ${total} cluster nodes are reachable: pausing (pause_minority)`);
+      void this.node.stopApp().catch((err: Error) => this.node.log.error(`Could not pause: ${err.message}`));
+    } else if (majority && this.paused && this.node.appState === 'stopped') {
+      this.paused = false;
+      this.node.log.info('A majority of the cluster is reachable again: resuming');
+      void this.node.startApp().catch((err: Error) => {
+        this.node.log.error(`Could not resume after a pause: ${err.message}`);
+        this.paused = true;
+      });
+    }
+  }
+
+  /**
+   * After a partition heals, the side with more nodes (ties: the side with the lowest node name)
+   * wins; nodes on the other side restart their app and take the winners' metadata.
+   */
+  private async autoheal(): Promise<void> {
+    if (this.healing || !this.appRunning) return;
+    this.healing = true;
+    try {
+      const upNodes = [this.self, ...[...this.links.values()].filter((l) => l.appRunning).map((l) => l.node)];
+      const ourSide = upNodes.filter((n) => !this.partitions.has(n));
+      let lose = false;
+      for (const peer of this.partitions) {
+        const link = this.links.get(peer);
+        if (link === undefined || !link.appRunning) continue;
+        const info = (await link.call('peer.node_info').catch(() => undefined)) as { partitions: string[] } | undefined;
+        if (info === undefined) continue;
+        const theirSide = upNodes.filter((n) => !info.partitions.includes(n) || n === peer);
+        const better =
+          theirSide.length > ourSide.length ||
+          (theirSide.length === ourSide.length && [...theirSide].sort()[0] < [...ourSide].sort()[0]);
+        if (better && !theirSide.includes(this.self)) lose = true;
+      }
+      if (!lose) return;
+      this.node.log.warning('Autoheal: this node is on the losing side of a partition; restarting its app');
+      await this.node.stopApp();
+      this.partitions.clear();
+      await this.node.startApp();
+    } catch (err) {
+      this.node.log.error(`Autoheal failed: ${(err as Error).message}`);
+    } finally {
+      this.healing = false;
+    }
+  }
 
   /** A member's app went down: its exclusive and non-durable queues go (the coordinator says so). */
   private dropQueuesOf(node: string): void {
@@ -595,14 +671,17 @@ export class Cluster implements MetadataLog {
       }
       return 'ok';
     });
-    h.set('peer.apply', (a, ctx) => {
+    h.set('peer.apply', async (a, ctx) => {
       fromNode(ctx);
-      this.applyFromCoordinator(Number(a.seq), (a.cmds as Array<Record<string, unknown>>).map(commandFromJson));
+      await this.applyFromCoordinator(Number(a.seq), (a.cmds as Array<Record<string, unknown>>).map(commandFromJson));
       return 'ok';
     });
-    h.set('peer.install', (a, ctx) => {
+    h.set('peer.install', async (a, ctx) => {
       fromNode(ctx);
-      if (this.metadata !== undefined && this.buffered === undefined) this.install(Number(a.seq), a.snapshot as Snapshot);
+      if (this.metadata !== undefined && this.buffered === undefined) {
+        this.install(Number(a.seq), a.snapshot as Snapshot);
+        await this.metadata.flush();
+      }
       return 'ok';
     });
     h.set('peer.sync', (_a, ctx) => {
@@ -626,6 +705,8 @@ export class Cluster implements MetadataLog {
     h.set('peer.membership', (a, ctx) => {
       fromNode(ctx);
       const nodes = a.nodes as Record<string, NodeType>;
+      const link = this.links.get(ctx.peer);
+      if (link?.hello !== undefined) link.hello.members = nodes;
       if (!(this.self in nodes)) return 'ok'; // We were removed: our own view stands until reset.
       this.adopt({ nodes, running: this.membership.running.filter((n) => n in nodes) });
       return 'ok';
@@ -658,12 +739,44 @@ export class Cluster implements MetadataLog {
     if (a.members !== undefined) link.hello.members = a.members as Record<string, NodeType>;
     if (wasRunning && link.hello.app !== 'running') {
       this.replicas.delete(peer);
+      this.partitions.delete(peer);
       this.dropQueuesOf(peer);
     }
     this.stateChanged();
   }
 
   // ---- queues on other nodes ----
+
+  /** A peer's rows of a list_* operation, streamed as they come (none if it fails). */
+  async *peerRows(node: string, op: string, args: Record<string, unknown>): AsyncGenerator<Array<Array<unknown>>> {
+    const link = this.links.get(node);
+    if (link === undefined) return;
+    const batches: unknown[][][] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    link
+      .call(op, args, {
+        onRows: (rows) => {
+          batches.push(rows as unknown[][]);
+          wake?.();
+        },
+      })
+      .catch(() => {})
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    for (;;) {
+      const b = batches.shift();
+      if (b !== undefined) {
+        yield b;
+        continue;
+      }
+      if (done) return;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  }
 
   /** How the broker reaches queues living on other nodes. */
   remoteAccess(): RemoteQueueAccess {

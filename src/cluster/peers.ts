@@ -4,7 +4,7 @@
 // nothing for net_ticktime is declared down and its connection dropped, as Erlang's
 // distribution does. Kernel-closed connections (a killed process) are noticed at once.
 
-import { connect, type ControlClient } from '../control/client.js';
+import { connect, type CallOptions, type ControlClient } from '../control/client.js';
 
 export interface PeerHello {
   /** The peer's app state ('running', 'stopped', ...). */
@@ -56,9 +56,21 @@ export class PeerLink {
   }
 
   /** Calls an operation on the peer; fails at once when the link is down. */
-  call(op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  call(op: string, args: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<unknown> {
     if (this.client === undefined) return Promise.reject(new Error(`node ${this.node} is not connected`));
-    return this.client.call(op, args);
+    return this.client.call(op, args, opts);
+  }
+
+  /** Asks the peer for its hello again (its membership view may have changed). */
+  async refresh(): Promise<void> {
+    if (this.client === undefined) return;
+    try {
+      const hello = (await withTimeout(this.client.call('peer.hello', this.settings.hello()), this.settings.netTicktimeMs)) as PeerHello;
+      if (this.hello !== undefined) this.hello = hello;
+      this.heard();
+    } catch {
+      // The ticks will tell whether it is gone.
+    }
   }
 
   /** Something was heard from the peer (a request it sent us counts too). */

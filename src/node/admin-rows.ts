@@ -13,6 +13,7 @@ import { decodeProperties } from '../amqp/properties.js';
 import type { FieldTable, FieldValue } from '../amqp/table.js';
 import type { Broker } from '../broker/broker.js';
 import type { Exchange } from '../broker/exchange.js';
+import type { QueueDef } from '../broker/metadata.js';
 import type { VHost } from '../broker/vhost.js';
 import type { ClassicQueue, Consumer, QueueEntry } from '../queues/classic-queue.js';
 import type { WarrenNode } from './node.js';
@@ -64,6 +65,26 @@ export async function* batched<T>(items: Iterable<T>, ex: Extractors<T>, columns
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** Several streams of row batches, one after the other. */
+export async function* concatRows(...streams: Array<AsyncIterable<unknown[][]>>): AsyncGenerator<unknown[][]> {
+  for (const s of streams) yield* s;
+}
+
+export async function* emptyRows(): AsyncGenerator<Json[][]> {}
+
+/** What is known of a queue whose home node is down: its record, and that it is down. */
+export function downQueueItems(): Extractors<QueueDef> {
+  return {
+    name: (d) => d.name,
+    durable: (d) => d.durable,
+    auto_delete: (d) => d.autoDelete,
+    arguments: (d) => tableJson(d.args),
+    type: () => 'classic',
+    state: () => 'down',
+    node: (d) => d.node,
+  };
 }
 
 /** One listing's view of the node: pids, and who owns which channel and exclusive queue. */
@@ -196,6 +217,7 @@ export function bindingItems(): Extractors<BindingRow> {
 export function* bindingsOf(vh: VHost): Generator<BindingRow> {
   const none: FieldTable = new Map();
   for (const q of vh.queues.values()) yield { source: '', destination: `q:${q.name}`, routingKey: q.name, args: none };
+  for (const q of vh.remoteQueues.values()) yield { source: '', destination: `q:${q.name}`, routingKey: q.name, args: none };
   for (const e of vh.exchanges.values()) yield* e.bindings;
 }
 

@@ -17,7 +17,10 @@ import {
   channelItems,
   connectionItems,
   consumerItems,
+  concatRows,
   consumersOf,
+  downQueueItems,
+  emptyRows,
   exchangeItems,
   queueItems,
   type Json,
@@ -154,12 +157,20 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
 
   // ---- lists ----
 
-  h.set('list_queues', (a) => {
+  h.set('list_queues', (a, ctx) => {
     const l = new Listing(node, broker());
     const vh = l.broker.vhosts.get(str(a.vhost));
-    // One node: every queue is online and local.
-    const queues = vh === undefined || a.offline === true ? [] : vh.queues.values();
-    return batched(queues, queueItems(l), columns(a));
+    const local = vh === undefined || a.offline === true ? [] : vh.queues.values();
+    const rows = batched(local, queueItems(l), columns(a));
+    if (a.local === true || ctx.peerKind === 'node' || vh === undefined) return rows;
+    // The whole cluster: each running member lists its own; queues whose home is down last.
+    const down = [...vh.remoteQueues.values()].filter((d) => !node.cluster.runningNodes().includes(d.node));
+    const fromPeers = a.offline === true ? [] : node.cluster.runningNodes().filter((n) => n !== node.name);
+    return concatRows(
+      rows,
+      ...fromPeers.map((n) => node.cluster.peerRows(n, 'list_queues', { vhost: a.vhost, columns: a.columns })),
+      a.online === true ? emptyRows() : batched(down, downQueueItems(), columns(a)),
+    );
   });
   h.set('list_exchanges', (a) => {
     const vh = broker().vhosts.get(str(a.vhost));
@@ -178,11 +189,14 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
     const channels = l.connections().flatMap((conn) => conn.channelList().map((ch) => ({ conn, ch })));
     return batched(channels, channelItems(l), columns(a));
   });
-  h.set('list_consumers', (a) => {
+  h.set('list_consumers', (a, ctx) => {
     const l = new Listing(node, broker());
     const vh = l.broker.vhosts.get(str(a.vhost));
     // Each row ends with its queue's name: rabbitmqctl groups consumers by queue.
-    return batched(vh === undefined ? [] : consumersOf(vh), consumerItems(l), columns(a), ({ q }) => q.name);
+    const rows = batched(vh === undefined ? [] : consumersOf(vh), consumerItems(l), columns(a), ({ q }) => q.name);
+    if (ctx.peerKind === 'node') return rows;
+    const peers = node.cluster.runningNodes().filter((n) => n !== node.name);
+    return concatRows(rows, ...peers.map((n) => node.cluster.peerRows(n, 'list_consumers', { vhost: a.vhost, columns: a.columns })));
   });
 
   // ---- queue operations ----

@@ -29,7 +29,7 @@ const listQueues: Command = {
   },
   async run({ args, opts, switches, client }) {
     const columns = parseColumns(args, QUEUE_ITEMS);
-    return listResult(client, 'list_queues', { vhost: opts.vhost, offline: switches.offline === true }, columns, QUEUE_ITEMS);
+    return listResult(client, 'list_queues', { vhost: opts.vhost, offline: switches.offline === true, online: switches.online === true, local: switches.local === true }, columns, QUEUE_ITEMS);
   },
 };
 

@@ -219,6 +219,65 @@ export class Cluster implements MetadataLog {
   // ---- app start and stop ----
 
   /**
+   * Peer discovery (cluster_formation.peer_discovery_backend = classic_config): a virgin node
+   * joins the first listed node whose app runs. When none runs yet, the listed node with the
+   * lowest name starts a cluster of its own and the others keep looking until it does.
+   */
+  async discover(): Promise<void> {
+    const f = this.node.config.clusterFormation;
+    if (f === undefined || this.others.length > 0) return;
+    if (fs.existsSync(path.join(this.node.env.dataDir, 'metadata.json'))) return;
+    const peers = f.nodes.filter((n) => n !== this.self);
+    if (peers.length === 0) return;
+    const first = [...f.nodes, this.self].sort()[0] === this.self;
+    const deadline = Date.now() + this.node.config.mnesiaTableLoadingRetryTimeout * this.node.config.mnesiaTableLoadingRetryLimit;
+    this.node.log.info(`Peer discovery (classic_config): looking for ${peers.join(', ')}`);
+    for (let round = 0; Date.now() < deadline; round++) {
+      for (const peer of peers) {
+        const hello = await this.helloOf(peer);
+        if (hello === undefined || hello.app !== 'running') continue;
+        if (this.self in hello.members) {
+          this.adopt({ nodes: hello.members, running: [] });
+          return;
+        }
+        try {
+          const reply = (await this.askPeer(peer, 'peer.join', { node: this.self, type: f.nodeType })) as {
+            nodes: Record<string, NodeType>;
+          };
+          this.adopt({ nodes: reply.nodes, running: [] });
+          this.node.log.info(`Peer discovery: joined the cluster of ${peer} as a ${f.nodeType} node`);
+          return;
+        } catch (err) {
+          this.node.log.warning(`Peer discovery: could not join ${peer}: ${(err as Error).message}`);
+        }
+      }
+      if (first && round > 0) {
+        this.node.log.info('Peer discovery: no listed node runs yet; starting a new cluster');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    this.node.log.warning('Peer discovery: no listed node could be joined; starting as a lone node');
+  }
+
+  private async askPeer(peer: string, op: string, args: Record<string, unknown>): Promise<unknown> {
+    const client = await this.node.connectTo(peer, 3000);
+    try {
+      return await client.call(op, args);
+    } finally {
+      client.close();
+    }
+  }
+
+  private async helloOf(peer: string): Promise<PeerHello | undefined> {
+    try {
+      return (await this.askPeer(peer, 'peer.hello', this.helloArgs())) as PeerHello;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Called as the app starts, with the node's own metadata open: joins the running cluster
    * (sync) or, when no member runs, decides whether this node may start from its own data.
    */
@@ -236,48 +295,52 @@ export class Cluster implements MetadataLog {
     const tries = c.mnesiaTableLoadingRetryLimit;
     const perTryMs = c.mnesiaTableLoadingRetryTimeout;
     const waitFor = this.membership.running.filter((n) => n !== this.self && n in this.membership.nodes);
+    this.broadcastState();
     for (let attempt = 0; ; attempt++) {
-      const synced = await this.trySync(attempt === 0 ? Math.min(perTryMs, 3000) : perTryMs, waitFor);
-      if (synced) return;
-      if (this.forceBoot) {
-        this.node.log.warning('Forced boot: starting from this node\'s own data without waiting for other members');
+      const outcome = await this.trySync(perTryMs, waitFor);
+      if (outcome === 'synced') return;
+      if (outcome === 'boot') {
+        this.node.log.info(
+          this.forceBoot ? "Forced boot: starting from this node's own data without waiting for other members" : "Starting from this node's own data",
+        );
         return;
       }
-      if (waitFor.length === 0 && this.type === 'disc') {
-        // This node was the last to stop: it starts from its own data.
-        return;
-      }
-      if (attempt >= tries) {
-        throw new ControlError(
-          'cluster_error',
-          `{:rabbit, {{:timeout_waiting_for_tables, [${waitFor.map((n) => `:"${n}"`).join(', ')}]}, {:rabbit, :start, [:normal, []]}}}`,
+      if (attempt + 1 >= tries) {
+        throw clusterError(
+          `{:rabbit, {{:timeout_waiting_for_tables, [${waitFor.map((n) => atom(n)).join(', ')}]}, {:rabbit, :start, [:normal, []]}}}`,
         );
       }
       this.node.log.warning(
-        `Waiting for tables from ${waitFor.join(', ') || 'a disc node'} (the members running when this node stopped) for ${perTryMs} ms, ${tries - attempt - 1} retries left`,
+        `Waiting for ${waitFor.join(', ') || 'a running disc node'} (running when this node stopped) for ${perTryMs} ms, ${tries - attempt - 1} retries left`,
       );
     }
   }
 
-  /** Waits up to `ms` for a running coordinator and syncs from it. */
-  private async trySync(ms: number, waitFor: string[]): Promise<boolean> {
-    const deadline = Date.now() + ms;
+  /**
+   * Waits up to `ms` for a running member to sync from. 'boot' when this node may start from
+   * its own data: it was the last to stop, or every member it waits for is waiting too and it
+   * has the lowest name of them, or force_boot said so.
+   */
+  private async trySync(ms: number, waitFor: string[]): Promise<'synced' | 'boot' | 'timeout'> {
+    const started = Date.now();
     for (;;) {
       this.checkDisagreement();
       const coordinator = this.coordinator();
       if (coordinator !== undefined && coordinator !== this.self) {
         try {
           await this.syncFrom(coordinator);
-          return true;
+          return 'synced';
         } catch (err) {
           if (err instanceof ControlError && err.code === 'cluster_error') throw err;
           // It went away: look again.
         }
       }
-      // All the members we wait for are up but not running (they wait too, or stopped): the
-      // last one to stop decides; links being up is enough to stop waiting for a dead one.
-      if (Date.now() >= deadline || this.forceBoot) return false;
-      if (waitFor.length === 0 && this.allOthersAnswered()) return false;
+      if (this.forceBoot) return 'boot';
+      if (this.type === 'disc') {
+        if (waitFor.length === 0 && (this.allOthersAnswered() || Date.now() - started > 500)) return 'boot';
+        if (waitFor.length > 0 && this.allWaiting(waitFor) && this.lowestOf(waitFor)) return 'boot';
+      }
+      if (Date.now() - started >= ms) return 'timeout';
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 100);
         this.waitAbort = () => {
@@ -287,6 +350,19 @@ export class Cluster implements MetadataLog {
       });
       this.waitAbort = undefined;
     }
+  }
+
+  /** Every node in `nodes` is reachable and itself waiting to start. */
+  private allWaiting(nodes: string[]): boolean {
+    return nodes.every((n) => {
+      const l = this.links.get(n);
+      return l?.up === true && l.hello!.app === 'starting';
+    });
+  }
+
+  private lowestOf(nodes: string[]): boolean {
+    const disc = nodes.filter((n) => this.membership.nodes[n] === 'disc');
+    return disc.every((n) => this.self < n);
   }
 
   private allOthersAnswered(): boolean {
@@ -416,6 +492,7 @@ export class Cluster implements MetadataLog {
   /** Set while pause_minority keeps the app stopped: it restarts once a majority is back. */
   private paused = false;
   private healing = false;
+  private healTimer: NodeJS.Timeout | undefined;
 
   private reachableCount(): number {
     let n = 1;
@@ -469,7 +546,13 @@ export class Cluster implements MetadataLog {
           (theirSide.length === ourSide.length && [...theirSide].sort()[0] < [...ourSide].sort()[0]);
         if (better && !theirSide.includes(this.self)) lose = true;
       }
-      if (!lose) return;
+      if (!lose) {
+        // The other side may not have noticed the partition yet: look again shortly.
+        clearTimeout(this.healTimer);
+        this.healTimer = setTimeout(() => this.handlePartitions(), 1000);
+        this.healTimer.unref();
+        return;
+      }
       this.node.log.warning('Autoheal: this node is on the losing side of a partition; restarting its app');
       await this.node.stopApp();
       this.partitions.clear();

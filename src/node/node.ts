@@ -102,6 +102,12 @@ export class WarrenNode {
     fs.mkdirSync(this.env.dataDir, { recursive: true });
     const c = this.config;
     const cluster = this.cluster;
+    try {
+      await cluster.discover();
+    } catch (err) {
+      this.setAppState('stopped');
+      throw err;
+    }
     // A lone node starts from its own data (RabbitMQ's defaults when it has none); a member of
     // a cluster gets what the running members hold, or waits for them.
     const lone = cluster.others.length === 0;

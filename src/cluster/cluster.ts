@@ -325,10 +325,12 @@ export class Cluster implements MetadataLog {
     const started = Date.now();
     for (;;) {
       this.checkDisagreement();
-      const coordinator = this.coordinator();
-      if (coordinator !== undefined && coordinator !== this.self) {
+      // The coordinator, or with no disc node running, any running member (a RAM node holds
+      // the cluster's current metadata as well as any).
+      const source = this.coordinator() ?? [...this.links.values()].find((l) => l.appRunning)?.node;
+      if (source !== undefined && source !== this.self) {
         try {
-          await this.syncFrom(coordinator);
+          await this.syncFrom(source);
           return 'synced';
         } catch (err) {
           if (err instanceof ControlError && err.code === 'cluster_error') throw err;
@@ -400,6 +402,8 @@ export class Cluster implements MetadataLog {
     this.appStartedAt = Date.now();
     this.forceBoot = false;
     this.wasCoordinator = this.coordinator() === this.self;
+    // The first disc node to run while only RAM nodes ran: they follow it from now on.
+    if (this.wasCoordinator && [...this.links.values()].some((l) => l.appRunning)) this.takeOver();
     this.broadcastState();
     this.rememberRunning();
   }
@@ -461,7 +465,7 @@ export class Cluster implements MetadataLog {
     this.silentlyLost.delete(node);
     if (lostAs !== undefined && lostAs === hello.bootId && hello.app === 'running' && this.appRunning) {
       this.partitions.add(node);
-      this.node.log.error(`Partial partition detected: ${node} was unreachable but did not restart`);
+      this.node.log.error(`Network partition detected: ${node} was unreachable (heartbeats lost) but did not restart`);
     }
     this.node.log.info(`Node ${node} is up (app ${hello.app})`);
     this.stateChanged();
@@ -644,6 +648,9 @@ export class Cluster implements MetadataLog {
   async leave(): Promise<void> {
     if (this.others.length > 0) {
       await this.waitForLinks(2000);
+      if (![...this.links.values()].some((l) => l.up)) {
+        throw clusterError("{:no_running_cluster_nodes, 'You cannot leave a cluster if no online nodes are present.'}");
+      }
       await Promise.all(
         [...this.links.values()].filter((l) => l.up).map((l) => l.call('peer.forget', { node: this.self }).catch(() => {})),
       );
@@ -700,6 +707,11 @@ export class Cluster implements MetadataLog {
       }
     }
     await this.waitForLinks(3000);
+    if (![...this.links.values()].some((l) => l.appRunning)) {
+      throw clusterError(
+        "{:no_online_cluster_nodes, 'Could not find any online cluster nodes. If the cluster has changed, you can use the \\'update_cluster_nodes\\' command.'}",
+      );
+    }
     this.adopt({ ...this.membership, nodes: { ...this.membership.nodes, [this.self]: type } });
     await this.pushMembership();
     return { alreadyType: false };
@@ -769,7 +781,8 @@ export class Cluster implements MetadataLog {
     });
     h.set('peer.sync', (_a, ctx) => {
       const peer = fromNode(ctx);
-      if (this.coordinator() !== this.self || this.metadata === undefined) {
+      const coordinator = this.coordinator();
+      if (this.metadata === undefined || !this.appRunning || (coordinator !== this.self && coordinator !== undefined)) {
         throw new ControlError('not_coordinator', 'not the coordinator');
       }
       // Added in the same turn as the snapshot is taken: nothing falls between the two.

@@ -254,3 +254,19 @@ describe('leaving and being forgotten', () => {
     for (const n of [rabbit, r1, r2]) expect((await clusterStatus(host, n)).cluster_name).toBe('warren-test');
   });
 });
+
+describe('RAM nodes without a disc node', () => {
+  it('refuse metadata changes while no disc node runs, and follow the first disc node back', async () => {
+    await ctlOk(host, rabbit, ['stop_app']);
+    await ctlOk(host, r1, ['stop_app']);
+    await waitForRunning(host, r2, [r2]);
+    const r = await host.ctl(r2, ['add_user', 'nobody', 'pw']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('no running disc node');
+    await ctlOk(host, r1, ['start_app']);
+    await ctlOk(host, r2, ['add_user', 'somebody', 'pw']);
+    await ctlOk(host, rabbit, ['start_app']);
+    await waitForRunning(host, rabbit, [rabbit, r1, r2]);
+    for (const n of [rabbit, r1, r2]) expect(await ctlOk(host, n, ['list_users', '-q'])).toContain('somebody');
+  });
+});

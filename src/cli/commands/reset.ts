@@ -1,6 +1,7 @@
 // reset: return a node (app stopped) to its virgin state, leaving its cluster.
 
 import type { Command } from '../command.js';
+import { callNode, clusterErrorTexts } from '../call.js';
 
 const reset: Command = {
   name: 'reset',
@@ -11,8 +12,8 @@ const reset: Command = {
   arity: { min: 0, max: 0 },
   requiresApp: 'stopped',
   banner: ({ opts }) => [`Resetting node ${opts.node} ...`],
-  async run({ client }) {
-    await client.call('reset', { force: false });
+  async run({ client, opts, programName }) {
+    await callNode(client, 'reset', { force: false }, clusterErrorTexts(opts.node, programName));
     return { kind: 'none' };
   },
 };

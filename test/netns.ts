@@ -39,6 +39,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { execa } from 'execa';
+import { processAlive } from './partition.js';
 
 export interface NetnsHost {
   /** What every host's /etc/hosts calls it (unique to this test process). */
@@ -241,15 +242,6 @@ async function sweepStale(): Promise<void> {
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
   for (const m of links.matchAll(/^\d+: (w[bv][0-9a-z]+-[0-9a-z]+-[0-9a-z]+)[@:]/gm)) {
     if (dead(owner(m[1], /^w[bv]([0-9a-z]+)-/))) await ip('link', 'delete', m[1]).catch(() => {});
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

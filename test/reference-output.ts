@@ -3,6 +3,7 @@
 // in plain Unicode, the program's own name), and pids reduced to their shape.
 
 import { execa } from 'execa';
+import { expect } from 'vitest';
 import { BIN, reference, type CtlResult, type Host, type NodeHandle } from './harness.js';
 
 /** The words of a captured command line after `rabbitmqctl` (double and single quotes). */
@@ -58,4 +59,15 @@ export async function ctlWithInput(host: Host, node: NodeHandle, args: string[],
     input,
   });
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+}
+
+/**
+ * Runs capture `file` on `node`, the capture's node name `captured` standing for it, and
+ * expects exactly the captured output and exit code.
+ */
+export async function replayCapture(host: Host, node: NodeHandle, file: string, captured: string): Promise<void> {
+  const want = expected(file, (s) => s.replaceAll(captured, node.name));
+  const args = want.args.map((a) => (a === captured ? node.name : a));
+  const got = await ctlWithInput(host, node, args, '');
+  expect({ file, ...got }).toEqual({ file, stdout: want.stdout, stderr: want.stderr, exitCode: want.exitCode });
 }

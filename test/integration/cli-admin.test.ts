@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { Host, waitFor, type NodeHandle } from '../harness.js';
-import { ctlWithInput, expected } from '../reference-output.js';
+import { ctlWithInput, replayCapture } from '../reference-output.js';
 
 const host = new Host();
 let node: NodeHandle;
@@ -19,13 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => host.cleanup());
 
-/** Runs a capture's command on our node (stdin empty) and expects the captured result. */
-async function replay(file: string): Promise<void> {
-  const want = expected(file, (s) => s.replaceAll('rabbit_2@vm', node.name));
-  const args = want.args.map((a) => (a === 'rabbit_2@vm' ? node.name : a));
-  const got = await ctlWithInput(host, node, args, '');
-  expect({ file, ...got }).toEqual({ file, stdout: want.stdout, stderr: want.stderr, exitCode: want.exitCode });
-}
+const replay = (file: string) => replayCapture(host, node, file, 'rabbit_2@vm');
 
 /** Waits until the node's log has a line containing `text`. */
 const logged = (text: string) =>

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMembership, writeMembership } from '../../src/cluster/membership.js';
 import { HOSTNAME, Host, waitFor, type NodeHandle } from '../harness.js';
-import { ctlWithInput, expected } from '../reference-output.js';
+import { expected, replayCapture } from '../reference-output.js';
 
 const GENERAL = '\n\n\nGeneral Options\n\nThe following options are accepted by most or all commands.\n';
 
@@ -117,13 +117,7 @@ describe('on a running node', () => {
   });
   afterAll(() => host.cleanup());
 
-  /** Runs a capture's command on our node and expects the captured result. */
-  async function replay(file: string): Promise<void> {
-    const want = expected(file, (s) => s.replaceAll('rabbit@vm', node.name));
-    const args = want.args.map((a) => (a === 'rabbit@vm' ? node.name : a));
-    const got = await ctlWithInput(host, node, args, '');
-    expect({ file, ...got }).toEqual({ file, stdout: want.stdout, stderr: want.stderr, exitCode: want.exitCode });
-  }
+  const replay = (file: string) => replayCapture(host, node, file, 'rabbit@vm');
 
   it('refuses what needs the app stopped, and forget_cluster_node --offline, as rabbitmqctl does', async () => {
     for (const file of ['02-errors/039', '02-errors/042', '05-leave-cluster/015']) await replay(file);

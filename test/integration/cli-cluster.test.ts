@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMembership, writeMembership } from '../../src/cluster/membership.js';
-import { HOSTNAME, Host, waitFor, type NodeHandle } from '../harness.js';
+import { HOSTNAME, Host, useSingleNode, waitFor, type NodeHandle } from '../harness.js';
 import { expected, replayCapture } from '../reference-output.js';
 
 const GENERAL = '\n\n\nGeneral Options\n\nThe following options are accepted by most or all commands.\n';
@@ -109,13 +109,12 @@ describe('help and argument errors', () => {
 });
 
 describe('on a running node', () => {
-  const host = new Host();
+  const one = useSingleNode();
+  const host = one.host;
   let node: NodeHandle;
-  beforeAll(async () => {
-    await host.startMapper();
-    node = await host.startNode('rabbit');
+  beforeAll(() => {
+    node = one.node;
   });
-  afterAll(() => host.cleanup());
 
   const replay = (file: string) => replayCapture(host, node, file, 'rabbit@vm');
 

@@ -41,6 +41,18 @@ export interface VhostLimits {
   'max-queues'?: number;
 }
 
+/** A policy (set_policy): applies `definition` to the queues/exchanges its pattern matches. */
+export interface PolicyRecord {
+  vhost: string;
+  name: string;
+  pattern: string;
+  /** 'queues', 'exchanges' or 'all' (RabbitMQ 3.10's choices). */
+  applyTo: string;
+  priority: number;
+  /** The JSON object given to set_policy, keys as given (e.g. "ha-mode"). */
+  definition: Record<string, unknown>;
+}
+
 export interface ExchangeDef {
   vhost: string;
   name: string;
@@ -87,6 +99,8 @@ export type MetadataCommand =
   | { op: 'queue.delete'; vhost: string; name: string }
   | { op: 'binding.add'; binding: BindingDef }
   | { op: 'binding.remove'; binding: BindingDef }
+  | { op: 'policy.set'; policy: PolicyRecord }
+  | { op: 'policy.clear'; vhost: string; name: string }
   | { op: 'global.set'; name: string; value: unknown }
   | { op: 'global.clear'; name: string };
 
@@ -109,6 +123,7 @@ export interface Snapshot {
   permissions: PermissionRecord[];
   limits: Array<[string, VhostLimits]>;
   globals?: Array<[string, unknown]>;
+  policies?: PolicyRecord[];
   exchanges: unknown[];
   queues: unknown[];
   bindings: unknown[];
@@ -171,6 +186,8 @@ export class Metadata {
   readonly permissions = new Map<string, PermissionRecord>();
   readonly limits = new Map<string, VhostLimits>();
   readonly globals = new Map<string, unknown>();
+  /** Policies by vhost and name. */
+  readonly policies = new Map<string, PolicyRecord>();
   readonly exchanges = new Map<string, ExchangeDef>();
   readonly queues = new Map<string, QueueDef>();
   readonly bindings = new Map<string, BindingDef>();
@@ -319,6 +336,7 @@ export class Metadata {
         this.vhosts.delete(cmd.name);
         this.limits.delete(cmd.name);
         for (const [k, p] of this.permissions) if (p.vhost === cmd.name) this.permissions.delete(k);
+        for (const [k, p] of this.policies) if (p.vhost === cmd.name) this.policies.delete(k);
         for (const [k, e] of this.exchanges) if (e.vhost === cmd.name) this.exchanges.delete(k);
         for (const [k, q] of this.queues) if (q.vhost === cmd.name) this.queues.delete(k);
         for (const [k, b] of this.bindings) if (b.vhost === cmd.name) this.bindings.delete(k);
@@ -342,6 +360,12 @@ export class Metadata {
         return;
       case 'global.set':
         this.globals.set(cmd.name, cmd.value);
+        return;
+      case 'policy.set':
+        this.policies.set(key(cmd.policy.vhost, cmd.policy.name), cmd.policy);
+        return;
+      case 'policy.clear':
+        this.policies.delete(key(cmd.vhost, cmd.name));
         return;
       case 'global.clear':
         this.globals.delete(cmd.name);
@@ -382,6 +406,10 @@ export class Metadata {
     return this.permissions.get(key(vhost, user));
   }
 
+  policy(vhost: string, name: string): PolicyRecord | undefined {
+    return this.policies.get(key(vhost, name));
+  }
+
   exchange(vhost: string, name: string): ExchangeDef | undefined {
     return this.exchanges.get(key(vhost, name));
   }
@@ -400,6 +428,7 @@ export class Metadata {
     for (const p of s.permissions) this.permissions.set(key(p.vhost, p.user), p);
     for (const [v, l] of s.limits) this.limits.set(v, l);
     for (const [n, v] of s.globals ?? []) this.globals.set(n, v);
+    for (const p of s.policies ?? []) this.policies.set(key(p.vhost, p.name), p);
     for (const e of s.exchanges as ExchangeDef[]) this.mutate(upgrade({ op: 'exchange.declare', exchange: withTable(e) }, self));
     for (const q of s.queues as QueueDef[]) this.mutate(upgrade({ op: 'queue.declare', queue: withTable(q) }, self));
     for (const b of s.bindings as BindingDef[]) this.mutate(upgrade({ op: 'binding.add', binding: withTable(b) }, self));
@@ -414,6 +443,7 @@ export class Metadata {
       permissions: [...this.permissions.values()],
       limits: [...this.limits],
       globals: [...this.globals],
+      policies: [...this.policies.values()],
       exchanges: keep(this.exchanges.values(), (e) => e.durable).map((e) => ({ ...e, args: tableToJson(e.args) })),
       queues: keep(this.queues.values(), (q) => q.durable && q.owner === undefined).map((q) => ({ ...q, args: tableToJson(q.args) })),
       bindings: keep(this.bindings.values(), (b) => b.durable).map((b) => ({ ...b, args: tableToJson(b.args) })),
@@ -425,7 +455,8 @@ export class Metadata {
    * this node's own view is kept, and a disc node writes the new state to disk at once.
    */
   replaceWith(s: Snapshot, self: string): void {
-    for (const m of [this.vhosts, this.users, this.permissions, this.limits, this.globals, this.exchanges, this.queues, this.bindings]) {
+    const all = [this.vhosts, this.users, this.permissions, this.limits, this.globals, this.policies, this.exchanges, this.queues, this.bindings];
+    for (const m of all) {
       m.clear();
     }
     this.load(s, self);

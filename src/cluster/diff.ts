@@ -17,6 +17,7 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   const wantPerms = new Map(snap.permissions.map((p) => [key(p.vhost, p.user), p]));
   const wantLimits = new Map(snap.limits);
   const wantGlobals = new Map(snap.globals ?? []);
+  const wantPolicies = new Map((snap.policies ?? []).map((p) => [key(p.vhost, p.name), p]));
   const wantExchanges = new Map((snap.exchanges as ExchangeDef[]).map((e) => [key(e.vhost, e.name), withTable(e)]));
   const wantQueues = new Map((snap.queues as QueueDef[]).map((q) => [key(q.vhost, q.name), withTable(q)]));
   const wantBindings = (snap.bindings as BindingDef[]).map(withTable);
@@ -40,6 +41,9 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   for (const u of md.users.keys()) if (!wantUsers.has(u)) out.push({ op: 'user.delete', name: u });
   for (const v of md.vhosts.keys()) if (!wantVhosts.has(v)) out.push({ op: 'vhost.delete', name: v });
   for (const g of md.globals.keys()) if (!wantGlobals.has(g)) out.push({ op: 'global.clear', name: g });
+  for (const p of md.policies.values()) {
+    if (!wantPolicies.has(key(p.vhost, p.name))) out.push({ op: 'policy.clear', vhost: p.vhost, name: p.name });
+  }
 
   // Additions and changes.
   for (const v of wantVhosts.values()) if (!same(md.vhosts.get(v.name), v)) out.push({ op: 'vhost.add', vhost: v });
@@ -50,6 +54,7 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   for (const v of md.limits.keys()) if (!wantLimits.has(v)) out.push({ op: 'vhost.limits', vhost: v, limits: undefined });
   for (const [v, l] of wantLimits) if (!same(md.limits.get(v), l)) out.push({ op: 'vhost.limits', vhost: v, limits: l });
   for (const [g, value] of wantGlobals) if (!same(md.globals.get(g), value)) out.push({ op: 'global.set', name: g, value });
+  for (const p of wantPolicies.values()) if (!same(md.policy(p.vhost, p.name), p)) out.push({ op: 'policy.set', policy: p });
   for (const e of wantExchanges.values()) {
     const have = md.exchange(e.vhost, e.name);
     if (have === undefined || have.type !== e.type || have.durable !== e.durable) out.push({ op: 'exchange.declare', exchange: e });

@@ -286,7 +286,8 @@ export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
       stopped ??= (async () => {
         started.delete(node);
         const pid = node.pid();
-        rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
+        // rabbitmqctl stop waits out its whole timeout for a node that is already gone.
+        if (pid === undefined || alive(pid)) rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
         // A node rabbitmqctl could not stop (its cookie or pid file gone, the node stuck) is
         // still ours, known by the pid it had at start: SIGTERM (Erlang's init:stop), then KILL.
         if (pid !== undefined && alive(pid)) {

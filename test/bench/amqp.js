@@ -12,14 +12,14 @@
 // --rabbitmq-100k: scenario 9 against RabbitMQ too (slow: RabbitMQ declares ~500 queues/s).
 // Every node started here is stopped at the end, on failure and on Ctrl-C.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AmqpClient } from '../../dist/perf/client.js';
 import { parseAmqpUri } from '../../dist/perf/uri.js';
 import { topFrames } from './profile-top.js';
-import { ROOT, cleanUpOnExit, keepLogsIn, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
+import { ROOT, cleanUpOnExit, keepLogsIn, loadavg, machine, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -349,14 +349,6 @@ async function profileScenarios() {
 }
 
 // ---- main ----
-
-function machine() {
-  const cpu = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  const rabbit = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'rabbitmq-server'], { encoding: 'utf8' }).stdout || 'not installed';
-  return `${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, RabbitMQ ${rabbit}`;
-}
-
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 cleanUpOnExit();
 const began = Date.now();

@@ -2,6 +2,7 @@
 // side by side on this machine, timing whole processes, medians and tables.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -57,6 +58,15 @@ export function timeProcess(cmd, args, env) {
   return { wall, rssMiB: rssKb / 1024, stdout: r.stdout };
 }
 
+/** One line about this machine, for the top of a benchmark's report. */
+export function machine() {
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  const rabbit = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'rabbitmq-server'], { encoding: 'utf8' }).stdout || 'not installed';
+  return `${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, RabbitMQ ${rabbit}`;
+}
+
+export const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
 /** Resident memory of a process in MiB, from /proc/<pid>/status (VmRSS). */
 export function rssMiB(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -83,6 +93,8 @@ function alive(pid) {
 
 // Every node a benchmark started, so that stopAll() can stop them on failure or Ctrl-C.
 const started = new Set();
+// Every cluster host (shared port mapper) a benchmark made; stopped after the nodes.
+const hosts = new Set();
 
 // Where stop() copies a node's log directory before removing its files; undefined: nowhere.
 let keptLogs;
@@ -98,9 +110,10 @@ function keepLogs(node) {
   fs.cpSync(path.join(node.dir, 'log'), to, { recursive: true, force: true });
 }
 
-/** Stops every node still running (each stop() is safe to call twice). */
+/** Stops every node still running, then the clusters' port mappers (each stop() is safe to call twice). */
 export async function stopAll() {
   await Promise.allSettled([...started].map((node) => node.stop()));
+  await Promise.allSettled([...hosts].map((host) => host.stop()));
 }
 
 /**
@@ -137,16 +150,51 @@ export async function waitUntil(what, probe, timeoutMs = 60_000) {
   }
 }
 
-/** A temp dir, HOME, free ports and the RABBITMQ_* environment for one node of either kind. */
-async function nodeEnvironment(prefix, short) {
-  const dir = tempDir(prefix);
+/**
+ * What the nodes of one cluster share: a port mapper port (they find each other through it)
+ * and a HOME whose .erlang.cookie they all prove to each other. The cookie is written before
+ * any node starts, so nodes started together cannot each create a different one. `kind` is
+ * 'warren' or 'rabbitmq': whose port mapper stop() ends, once every node on it has stopped.
+ */
+export async function clusterHost(kind) {
+  const dir = tempDir(`${kind}-cluster-`);
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
+  const cookie = Array.from({ length: 20 }, () => String.fromCharCode(65 + randomInt(26))).join('');
+  fs.writeFileSync(path.join(home, '.erlang.cookie'), cookie, { mode: 0o400 });
+  const epmdPort = String(await freePort());
+  let stopped;
+  const host = {
+    kind,
+    home,
+    epmdPort,
+    stop() {
+      stopped ??= (async () => {
+        hosts.delete(host);
+        if (kind === 'warren') spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', epmdPort]);
+        else spawnSync('epmd', ['-kill'], { env: { PATH: process.env.PATH, HOME: home, ERL_EPMD_PORT: epmdPort } });
+        fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+  hosts.add(host);
+  return host;
+}
+
+/**
+ * A temp dir, HOME, free ports and the RABBITMQ_* environment for one node of either kind;
+ * HOME and the port mapper are the cluster host's when one is given, else the node's own.
+ */
+async function nodeEnvironment(prefix, short, cluster) {
+  const dir = tempDir(prefix);
+  const home = cluster?.home ?? path.join(dir, 'home');
+  if (cluster === undefined) fs.mkdirSync(home);
   const amqpPort = await freePort();
   const env = {
     PATH: process.env.PATH,
     HOME: home,
-    ERL_EPMD_PORT: String(await freePort()),
+    ERL_EPMD_PORT: cluster?.epmdPort ?? String(await freePort()),
     RABBITMQ_NODENAME: `${short}@${HOST}`,
     RABBITMQ_NODE_PORT: String(amqpPort),
     RABBITMQ_DIST_PORT: String(await freePort()),
@@ -157,11 +205,12 @@ async function nodeEnvironment(prefix, short) {
 }
 
 /**
- * A Warren node with its own mapper port, HOME and dirs. `nodeArgs` go to Node itself (e.g.
- * --cpu-prof); `dir` keeps the temp dir (and a profile written into it) after stop().
+ * A Warren node with its own mapper port, HOME and dirs, or those of `cluster` (clusterHost).
+ * `nodeArgs` go to Node itself (e.g. --cpu-prof); `keepDir` keeps the temp dir (and a profile
+ * written into it) after stop().
  */
-export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false } = {}) {
-  const { dir, env, amqpPort } = await nodeEnvironment('warren-bench-', short);
+export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false, cluster } = {}) {
+  const { dir, env, amqpPort } = await nodeEnvironment('warren-bench-', short, cluster);
   env.RABBITMQ_PID_FILE = path.join(dir, 'node.pid');
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore', cwd: dir });
   const exited = new Promise((r) => child.once('exit', r));
@@ -186,7 +235,7 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
           await exited;
           clearTimeout(timer);
         }
-        spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', env.ERL_EPMD_PORT]);
+        if (cluster === undefined) spawnSync(process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-kill', '-port', env.ERL_EPMD_PORT]);
         keepLogs(node);
         if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
       })();
@@ -206,9 +255,12 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
   return node;
 }
 
-/** A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd. */
-export async function startRabbit(short = 'benchrabbit') {
-  const { dir, env, amqpPort } = await nodeEnvironment('rabbit-bench-', short);
+/**
+ * A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd, or the
+ * epmd and HOME of `cluster` (clusterHost).
+ */
+export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
+  const { dir, env, amqpPort } = await nodeEnvironment('rabbit-bench-', short, cluster);
   Object.assign(env, {
     LANG: 'C.UTF-8',
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
@@ -234,7 +286,8 @@ export async function startRabbit(short = 'benchrabbit') {
       stopped ??= (async () => {
         started.delete(node);
         const pid = node.pid();
-        rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
+        // rabbitmqctl stop waits out its whole timeout for a node that is already gone.
+        if (pid === undefined || alive(pid)) rabbitmqctl(['stop', env.RABBITMQ_PID_FILE]);
         // A node rabbitmqctl could not stop (its cookie or pid file gone, the node stuck) is
         // still ours, known by the pid it had at start: SIGTERM (Erlang's init:stop), then KILL.
         if (pid !== undefined && alive(pid)) {
@@ -242,7 +295,7 @@ export async function startRabbit(short = 'benchrabbit') {
           for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
           if (alive(pid)) process.kill(pid, 'SIGKILL');
         }
-        spawnSync('epmd', ['-kill'], { env });
+        if (cluster === undefined) spawnSync('epmd', ['-kill'], { env });
         keepLogs(node);
         fs.rmSync(dir, { recursive: true, force: true });
       })();

@@ -26,6 +26,7 @@ import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, QueueDef 
 import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
 import { RemoteQueue } from '../cluster/remote-queue.js';
+import type { QueueStore } from '../store/queue-store.js';
 
 export interface QueueDeclare {
   passive: boolean;
@@ -65,6 +66,18 @@ export function localLog(metadata: Metadata): MetadataLog {
   };
 }
 
+/** What the broker tells the mirroring about (cluster/mirror-manager.ts implements it). */
+export interface MirrorHooks {
+  scheduleReconcile(): void;
+  queueDeleted(q: ClassicQueue): void;
+  mirrorDeleted(vhost: string, name: string): void;
+  masterChanged(def: QueueDef): void;
+  takeOver(vhost: string, name: string): { entries: Array<{ seq: number; msg: QueueEntry['msg']; storeSeq: number; redelivered: boolean }>; store: QueueStore | undefined } | undefined;
+  promoted(q: ClassicQueue, def: QueueDef, requeued: QueueEntry[]): void;
+  /** What a confirm for a message just enqueued must also wait for. */
+  replicated(q: ClassicQueue): Promise<void> | undefined;
+}
+
 /** What a declare reports back (queue.declare-ok). */
 export interface DeclaredQueue {
   name: string;
@@ -82,6 +95,8 @@ export interface RemoteQueueAccess {
   endpoint(def: QueueDef): RemoteQueue;
   /** The queue's record is gone: its consumers here are cancelled. */
   dropped(def: QueueDef): void;
+  /** The queue has a new master: consumers here follow it (or are cancelled if they asked). */
+  retarget(def: QueueDef): void;
 }
 
 /** RabbitMQ's answer for a queue whose home node is down. */
@@ -113,6 +128,8 @@ export class Broker implements QueueHost {
   private nextOwnerId = 1;
   /** Stores being opened for queues just declared here. */
   private readonly attaching = new Map<ClassicQueue, Promise<void>>();
+  /** The mirroring of this node's queues (set by the cluster). */
+  mirrors: MirrorHooks | undefined;
   /** Closes this node's client connections to a deleted virtual host. */
   onVhostDeleted: (vhost: string) => void = () => {};
   log: MetadataLog;
@@ -136,7 +153,7 @@ export class Broker implements QueueHost {
   private constructor(
     readonly nodeName: string,
     readonly metadata: Metadata,
-    private readonly persistence: Persistence,
+    readonly persistence: Persistence,
     log: MetadataLog,
   ) {
     this.log = log;
@@ -195,8 +212,52 @@ export class Broker implements QueueHost {
         const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, owner, def.args);
         vh.queues.set(def.name, q);
         if (attach && def.durable && owner === undefined) this.attaching.set(q, this.persistence.attach(q));
+        this.mirrors?.scheduleReconcile();
         return;
       }
+      case 'queue.promote': {
+        const vh = this.vhosts.get(cmd.vhost);
+        const old = this.metadata.queue(cmd.vhost, cmd.name);
+        if (vh === undefined || old === undefined) return;
+        const def: QueueDef = { ...old, node: cmd.node, mirrors: cmd.mirrors, synced: cmd.synced };
+        const local = vh.queues.get(cmd.name);
+        if (cmd.node !== this.nodeName) {
+          // Another node took over (this one was cut off, say): its copy here is stale.
+          if (local !== undefined) {
+            vh.queues.delete(cmd.name);
+            this.mirrors?.queueDeleted(local);
+            this.dropLocalQueue(local);
+          }
+          vh.remoteQueues.set(cmd.name, def);
+          this.mirrors?.masterChanged(def);
+          this.remote.retarget(def);
+          return;
+        }
+        if (local !== undefined) return;
+        vh.remoteQueues.delete(cmd.name);
+        const taken = this.mirrors?.takeOver(cmd.vhost, cmd.name);
+        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, undefined, def.args);
+        if (taken !== undefined) {
+          q.restoreMirrored(taken.entries);
+          if (taken.store !== undefined) this.persistence.adopt(q, taken.store);
+        }
+        vh.queues.set(def.name, q);
+        const requeued = q.readyEntries().filter((e) => e.redelivered);
+        this.mirrors?.promoted(q, def, requeued);
+        this.remote.retarget(def);
+        q.deliverAvailable();
+        return;
+      }
+      case 'queue.mirrors': {
+        const vh = this.vhosts.get(cmd.vhost);
+        const old = vh?.remoteQueues.get(cmd.name);
+        if (vh !== undefined && old !== undefined) vh.remoteQueues.set(cmd.name, { ...old, mirrors: cmd.mirrors, synced: cmd.synced });
+        return;
+      }
+      case 'policy.set':
+      case 'policy.clear':
+        this.mirrors?.scheduleReconcile();
+        return;
       case 'queue.delete': {
         const vh = this.vhosts.get(cmd.vhost);
         if (vh === undefined) return;
@@ -205,9 +266,11 @@ export class Broker implements QueueHost {
         if (def !== undefined) {
           vh.remoteQueues.delete(cmd.name);
           this.remote.dropped(def);
+          this.mirrors?.mirrorDeleted(cmd.vhost, cmd.name);
         }
         if (q !== undefined) {
           vh.queues.delete(cmd.name);
+          this.mirrors?.queueDeleted(q);
           this.dropLocalQueue(q);
         }
         vh.unbindEverywhere(queueDest(cmd.name));
@@ -463,6 +526,7 @@ export class Broker implements QueueHost {
     stats: (def) => Promise.reject(homeDown(def)),
     delete: (def) => Promise.reject(homeDown(def)),
     purge: (def) => Promise.reject(homeDown(def)),
+    retarget: () => {},
     endpoint: () => {
       throw new AmqpError(NOT_FOUND, 'this node is not in a cluster');
     },
@@ -588,7 +652,10 @@ export class Broker implements QueueHost {
    * message in a durable queue, undefined when it is safe already.
    */
   durable(queue: ClassicQueue, entry: QueueEntry): Promise<void> | undefined {
-    return this.persistence.durable(queue, entry);
+    const disk = this.persistence.durable(queue, entry);
+    const mirrors = queue.observer === undefined ? undefined : this.mirrors?.replicated(queue);
+    if (mirrors === undefined) return disk;
+    return disk === undefined ? mirrors : Promise.all([disk, mirrors]).then(() => undefined);
   }
 
   /** x-overflow reject-publish-dlx: the refused message is dead-lettered as maxlen. */

@@ -73,6 +73,9 @@ export interface QueueDef {
   /** The owning connection of an exclusive queue ("<node>/<id>"). */
   owner?: string;
   args: FieldTable;
+  /** A mirrored queue's mirrors, oldest first, and which of them are synchronised. */
+  mirrors?: string[];
+  synced?: string[];
 }
 
 export interface BindingDef {
@@ -97,6 +100,10 @@ export type MetadataCommand =
   | { op: 'exchange.delete'; vhost: string; name: string }
   | { op: 'queue.declare'; queue: QueueDef }
   | { op: 'queue.delete'; vhost: string; name: string }
+  /** A mirrored queue's mirrors changed (added, synchronised, lost). */
+  | { op: 'queue.mirrors'; vhost: string; name: string; mirrors: string[]; synced: string[] }
+  /** A mirror took over as the queue's master. */
+  | { op: 'queue.promote'; vhost: string; name: string; node: string; mirrors: string[]; synced: string[] }
   | { op: 'binding.add'; binding: BindingDef }
   | { op: 'binding.remove'; binding: BindingDef }
   | { op: 'policy.set'; policy: PolicyRecord }
@@ -271,7 +278,9 @@ export class Metadata {
         return this.exchanges.get(key(cmd.vhost, cmd.name))?.durable === true;
       case 'queue.declare':
         return cmd.queue.durable && cmd.queue.owner === undefined;
-      case 'queue.delete': {
+      case 'queue.delete':
+      case 'queue.mirrors':
+      case 'queue.promote': {
         const q = this.queues.get(key(cmd.vhost, cmd.name));
         return q !== undefined && q.durable && q.owner === undefined;
       }
@@ -385,6 +394,14 @@ export class Metadata {
       case 'queue.declare': {
         const k = key(cmd.queue.vhost, cmd.queue.name);
         if (!this.queues.has(k)) this.queues.set(k, cmd.queue);
+        return;
+      }
+      case 'queue.mirrors':
+      case 'queue.promote': {
+        const k = key(cmd.vhost, cmd.name);
+        const q = this.queues.get(k);
+        if (q === undefined) return;
+        this.queues.set(k, { ...q, node: cmd.op === 'queue.promote' ? cmd.node : q.node, mirrors: cmd.mirrors, synced: cmd.synced });
         return;
       }
       case 'queue.delete':

@@ -51,6 +51,33 @@ export class Persistence {
     );
   }
 
+  /**
+   * A mirror's store: the queue's usual place on this node, emptied first (a mirror starts
+   * empty), so that a promoted mirror's store is where the queue's would be.
+   */
+  async openEmpty(vhost: string, name: string): Promise<QueueStore> {
+    const dir = Persistence.dirOf(this.dataDir, vhost, name);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    const { store } = await QueueStore.open(dir, { flusher: this.flusher, warn: (m) => this.warn(`mirror of queue '${name}' in vhost '${vhost}': ${m}`) });
+    return store;
+  }
+
+  /** Appends a message to a store the caller holds (a mirror's). */
+  static append(store: QueueStore, m: Message): number {
+    return store.append({
+      exchange: m.exchange,
+      routingKey: m.routingKey,
+      propertyBytes: m.propertyBytes,
+      body: m.body,
+      flags: m.persistent ? PERSISTENT : 0,
+    });
+  }
+
+  /** A promoted mirror's store becomes its queue's. */
+  adopt(queue: ClassicQueue, store: QueueStore): void {
+    this.stores.set(queue, store);
+  }
+
   /** Stores a persistent message entering a durable queue. */
   store(queue: ClassicQueue, entry: QueueEntry): void {
     const store = this.stores.get(queue);

@@ -22,11 +22,14 @@ export type Kind =
   | 'tuple' // a list of integers, as a tuple
   | 'ratio' // a float, or null for the integer 0 (no consumers)
   | 'states' // {node: state}, as a proplist of atoms
+  | 'queue_state' // an atom, or [atom, count] for {syncing, N}
   | 'binary_or_undefined'; // a string, or null for the atom undefined
 
 export interface Catalogue {
   kinds: Record<string, Kind>;
   defaults: string[];
+  /** Accepted but not listed in the help (newer names rabbitmqctl takes too). */
+  hidden?: string[];
 }
 
 const kinds = (spec: Partial<Record<Kind, string>>): Record<string, Kind> =>
@@ -37,18 +40,20 @@ const kinds = (spec: Partial<Record<Kind, string>>): Record<string, Kind> =>
 export const QUEUE_ITEMS: Catalogue = {
   kinds: kinds({
     binary: 'name policy exclusive_consumer_tag',
-    atom: 'state type leader',
+    atom: 'type leader',
     value: `durable auto_delete exclusive messages_ready messages_unacknowledged messages messages_ready_ram
       messages_unacknowledged_ram messages_ram messages_persistent message_bytes message_bytes_ready
       message_bytes_unacknowledged message_bytes_ram message_bytes_persistent head_message_timestamp
       disk_reads disk_writes consumers memory`,
     pid: 'pid owner_pid exclusive_consumer_pid',
-    pids: 'slave_pids synchronised_slave_pids',
+    pids: 'slave_pids synchronised_slave_pids mirror_pids synchronised_mirror_pids',
+    queue_state: 'state',
     atoms: 'members online',
     table: 'arguments',
     ratio: 'consumer_utilisation consumer_capacity',
   }),
   defaults: ['name', 'messages'],
+  hidden: ['mirror_pids', 'synchronised_mirror_pids'],
 };
 
 export const EXCHANGE_ITEMS: Catalogue = {
@@ -118,7 +123,8 @@ export const VHOST_ITEMS: Catalogue = {
 
 /** "must be one of a, b, c": the column help text of `help <list command>`. */
 export function columnsHelp(c: Catalogue): [string, string] {
-  return ['<column>', `must be one of ${Object.keys(c.kinds).sort().join(', ')}`];
+  const shown = Object.keys(c.kinds).filter((k) => !(c.hidden ?? []).includes(k));
+  return ['<column>', `must be one of ${shown.sort().join(', ')}`];
 }
 
 /** The columns asked for (space- or comma-separated), or the defaults; unknown ones are refused. */
@@ -147,6 +153,9 @@ export function termOf(kind: Kind, value: unknown): Term {
       return pidOf(value as [string, number, number]);
     case 'pids':
       return (value as Array<[string, number, number]>).map(pidOf);
+    case 'queue_state':
+      // running, down... or {syncing, N} while a mirror sync runs.
+      return Array.isArray(value) ? new Tuple([new Atom(String(value[0])), Number(value[1])]) : new Atom(String(value));
     case 'atoms':
       return (value as string[]).map((a) => new Atom(a));
     case 'table':

@@ -39,6 +39,8 @@ const loaders: Record<string, () => Promise<{ default: Command }>> = {
   list_vhosts: () => import('./commands/list_vhosts.js'),
   ping: () => import('./commands/ping.js'),
   purge_queue: () => import('./commands/purge_queue.js'),
+  sync_queue: () => import('./commands/sync_queue.js'),
+  cancel_sync_queue: () => import('./commands/cancel_sync_queue.js'),
   reset: () => import('./commands/reset.js'),
   set_cluster_name: () => import('./commands/set_cluster_name.js'),
   set_disk_free_limit: () => import('./commands/set_disk_free_limit.js'),

@@ -24,9 +24,10 @@ import { diffCommands } from './diff.js';
 import { discNodes, members, readMembership, writeMembership, type Membership, type NodeType } from './membership.js';
 import { PeerLink, type PeerHello } from './peers.js';
 import { HomeQueues, RemoteQueue, messageFromWire, type WireMessage } from './remote-queue.js';
+import { MirrorManager } from './mirror-manager.js';
 import type { RemoteQueueAccess } from '../broker/broker.js';
 import { homeDown } from '../broker/broker.js';
-import type { Consumer } from '../queues/classic-queue.js';
+import type { ClassicQueue, Consumer } from '../queues/classic-queue.js';
 
 export const FORCE_BOOT_FILE = 'force_load';
 
@@ -63,12 +64,25 @@ export class Cluster implements MetadataLog {
   private nextConsumerId = 1;
   /** Queues of this node used from other nodes. */
   private readonly home = new HomeQueues(
-    (node, op, args) => this.links.get(node)?.call(op, args) ?? Promise.reject(new Error('down')),
-    (node) => this.links.get(node)?.up === true,
+    (node, op, args) => this.callNode(node, op, args),
+    (node) => node === this.self || this.links.get(node)?.up === true,
   );
+  /** This node's mirrored queues, as master and as mirror. */
+  readonly mirroring: MirrorManager;
+  /** The handlers this node answers peers with (a node calls itself through them too). */
+  private readonly handlerMap = new Map<string, Handler>();
 
   constructor(private readonly node: WarrenNode) {
     this.membership = readMembership(node.env.dataDir, node.name);
+    this.mirroring = new MirrorManager({
+      self: node.name,
+      broker: () => this.broker,
+      persistence: () => this.broker?.persistence,
+      running: () => this.runningNodes(),
+      call: (n, op, args) => this.callNode(n, op, args),
+      commit: (cmds) => this.commit(cmds),
+      log: (level, text) => node.log.log(level, text),
+    });
   }
 
   get self(): string {
@@ -119,7 +133,27 @@ export class Cluster implements MetadataLog {
   }
 
   private helloArgs(): Record<string, unknown> {
-    return { app: this.node.appState, appStartedAt: this.appStartedAt, bootId: this.bootId, members: this.membership.nodes };
+    return {
+      app: this.node.appState,
+      appStartedAt: this.appStartedAt,
+      bootId: this.bootId,
+      creation: this.node.creation,
+      members: this.membership.nodes,
+    };
+  }
+
+  /** A member's port-mapper creation (part of the pids list_queues shows for it). */
+  creationOf(node: string): number {
+    return node === this.self ? this.node.creation : (this.links.get(node)?.hello?.creation ?? 0);
+  }
+
+  /** Calls a peer operation on `node`, this node included (answered by its own handlers). */
+  callNode(node: string, op: string, args: Record<string, unknown>): Promise<unknown> {
+    if (node !== this.self) return this.links.get(node)?.call(op, args) ?? Promise.reject(new Error(`node ${node} is not connected`));
+    const handler = this.handlerMap.get(op);
+    if (handler === undefined) return Promise.reject(new Error(`unknown operation ${op}`));
+    const ctx: CallContext = { peer: this.self, peerKind: 'node', progress: () => {}, signal: new AbortController().signal };
+    return Promise.resolve().then(() => handler(args, ctx));
   }
 
   /** Running members, this node included when its app runs. */
@@ -284,6 +318,8 @@ export class Cluster implements MetadataLog {
   async appStarting(metadata: Metadata, broker: Broker): Promise<void> {
     this.metadata = metadata;
     this.broker = broker;
+    broker.mirrors = this.mirroring;
+    this.home.silent = false;
     this.seq = 0;
     this.replicas.clear();
     this.forceBoot = this.consumeForceBootMarker();
@@ -411,6 +447,10 @@ export class Cluster implements MetadataLog {
   appStopping(): void {
     this.appStartedAt = 0;
     this.partitions.clear();
+    // Consumers elsewhere of this node's mirrored queues follow the new master rather than
+    // being cancelled as the queues close here.
+    this.home.silent = true;
+    void this.mirroring.stop();
     this.rememberRunning();
     this.metadata = undefined;
     this.broker = undefined;
@@ -477,6 +517,8 @@ export class Cluster implements MetadataLog {
     if (silent && link !== undefined) this.silentlyLost.set(node, this.lastBootId.get(node) ?? '');
     this.node.log.warning(`Node ${node} is down${silent ? ' (no answer within net_ticktime)' : ''}`);
     this.home.originDown(node);
+    this.mirroring.nodeGone(node);
+    this.mirroring.masterGone(node, false, (n) => this.isRunning(n));
     this.homeGone(node);
     this.stateChanged();
     this.dropQueuesOf(node);
@@ -489,6 +531,7 @@ export class Cluster implements MetadataLog {
     this.checkCoordinator();
     if (this.appRunning) this.rememberRunning();
     this.handlePartitions();
+    this.mirroring.scheduleReconcile();
   }
 
   // ---- partitions (cluster_partition_handling) ----
@@ -569,12 +612,18 @@ export class Cluster implements MetadataLog {
   }
 
   /** A member's app went down: its exclusive and non-durable queues go (the coordinator says so). */
+  private isRunning(node: string): boolean {
+    return node === this.self ? this.appRunning : this.links.get(node)?.appRunning === true;
+  }
+
   private dropQueuesOf(node: string): void {
     const md = this.metadata;
     if (md === undefined || this.coordinator() !== this.self) return;
     const gone: MetadataCommand[] = [];
     for (const q of md.queues.values()) {
-      if (q.node === node && (!q.durable || q.owner !== undefined)) gone.push({ op: 'queue.delete', vhost: q.vhost, name: q.name });
+      // A mirrored queue is taken over by a mirror instead.
+      const mirrored = (q.mirrors ?? []).some((n) => this.isRunning(n));
+      if (q.node === node && !mirrored && (!q.durable || q.owner !== undefined)) gone.push({ op: 'queue.delete', vhost: q.vhost, name: q.name });
     }
     if (gone.length > 0) this.commit(gone).catch((err: Error) => this.node.log.warning(`Could not remove the queues of ${node}: ${err.message}`));
   }
@@ -734,7 +783,8 @@ export class Cluster implements MetadataLog {
 
   // ---- what the node answers its peers ----
 
-  handlers(h: Map<string, Handler>): void {
+  handlers(outer: Map<string, Handler>): void {
+    const h = this.handlerMap;
     const fromNode = (ctx: CallContext) => {
       if (ctx.peerKind !== 'node') throw new ControlError('not_allowed', 'peer operations are for cluster members');
       this.links.get(ctx.peer)?.heard();
@@ -825,6 +875,14 @@ export class Cluster implements MetadataLog {
         throw err;
       }
     });
+    this.mirroring.handlers(h, fromNode);
+    for (const op of ['sync_queue', 'cancel_sync_queue']) {
+      h.set(`peer.${op}`, (a, ctx) => {
+        fromNode(ctx);
+        return this.mirrorCall(op, this.localQueue(a));
+      });
+    }
+    for (const [op, handler] of h) outer.set(op, handler);
   }
 
   private noteState(peer: string, a: Record<string, unknown>): void {
@@ -836,12 +894,23 @@ export class Cluster implements MetadataLog {
     if (wasRunning && link.hello.app !== 'running') {
       this.replicas.delete(peer);
       this.partitions.delete(peer);
+      this.mirroring.nodeGone(peer);
+      this.mirroring.masterGone(peer, true, (n) => this.isRunning(n));
+      this.homeGone(peer);
       this.dropQueuesOf(peer);
     }
     this.stateChanged();
   }
 
   // ---- queues on other nodes ----
+
+  /** sync_queue / cancel_sync_queue on a queue mastered here. */
+  async mirrorCall(op: string, q: ClassicQueue): Promise<unknown> {
+    const set = this.mirroring.setOf(q);
+    if (op === 'cancel_sync_queue') return set?.cancel() === true ? 'ok' : 'not_syncing';
+    await set?.sync();
+    return 'ok';
+  }
 
   /** A peer's rows of a list_* operation, streamed as they come (none if it fails). */
   async *peerRows(node: string, op: string, args: Record<string, unknown>): AsyncGenerator<Array<Array<unknown>>> {
@@ -881,6 +950,10 @@ export class Cluster implements MetadataLog {
       delete: async (def, ifUnused, ifEmpty) => Number(await this.remoteCall(def, 'peer.queue_delete', { ifUnused, ifEmpty }, homeDown(def))),
       purge: async (def) => Number(await this.remoteCall(def, 'peer.queue_purge', {}, homeDown(def))),
       endpoint: (def) => this.endpoint(def),
+      retarget: (def) => {
+        const rq = this.endpoints.get(`${def.vhost}\u0000${def.name}`);
+        if (rq !== undefined) rq.retarget(def);
+      },
       dropped: (def) => {
         const k = `${def.vhost}\u0000${def.name}`;
         const rq = this.endpoints.get(k);
@@ -894,7 +967,10 @@ export class Cluster implements MetadataLog {
   private endpoint(def: QueueDef): RemoteQueue {
     const k = `${def.vhost}\u0000${def.name}`;
     let rq = this.endpoints.get(k);
-    if (rq !== undefined && rq.def === def) return rq;
+    if (rq !== undefined && rq.def.node === def.node) {
+      rq.def = def;
+      return rq;
+    }
     if (this.links.get(def.node)?.appRunning !== true) throw homeDown(def);
     rq = new RemoteQueue(
       def,
@@ -914,6 +990,9 @@ export class Cluster implements MetadataLog {
   private homeGone(node: string): void {
     for (const [k, rq] of [...this.endpoints]) {
       if (rq.def.node !== node) continue;
+      // A mirrored queue's consumers wait for the new master (retarget).
+      const current = this.metadata?.queue(rq.def.vhost, rq.def.name);
+      if ((current?.mirrors ?? []).some((n) => n !== node && this.isRunning(n))) continue;
       this.endpoints.delete(k);
       for (const c of [...rq.consumerList]) rq.lost(c);
     }
@@ -987,10 +1066,9 @@ export class Cluster implements MetadataLog {
 
   /** Asks a queue's home node; a home that is down gives RabbitMQ's 404. */
   async remoteCall(def: QueueDef, op: string, args: Record<string, unknown>, homeDown: AmqpError): Promise<unknown> {
-    const link = this.links.get(def.node);
-    if (link === undefined || !link.appRunning) throw homeDown;
+    if (!this.isRunning(def.node)) throw homeDown;
     try {
-      return await link.call(op, { vhost: def.vhost, name: def.name, ...args });
+      return await this.callNode(def.node, op, { vhost: def.vhost, name: def.name, ...args });
     } catch (err) {
       if (err instanceof ControlError && err.code === 'amqp') throw new AmqpError((err.data as { code: number }).code, err.message);
       throw homeDown;

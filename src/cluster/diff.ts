@@ -62,6 +62,9 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   for (const q of wantQueues.values()) {
     const have = md.queue(q.vhost, q.name);
     if (have === undefined || have.node !== q.node || have.durable !== q.durable) out.push({ op: 'queue.declare', queue: q });
+    else if (!same(have.mirrors ?? [], q.mirrors ?? []) || !same(have.synced ?? [], q.synced ?? [])) {
+      out.push({ op: 'queue.mirrors', vhost: q.vhost, name: q.name, mirrors: q.mirrors ?? [], synced: q.synced ?? [] });
+    }
   }
   for (const b of wantBindings) if (md.binding(b) === undefined || removedAbove(out, b)) out.push({ op: 'binding.add', binding: b });
   return out;

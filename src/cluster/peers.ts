@@ -13,6 +13,8 @@ export interface PeerHello {
   appStartedAt: number;
   /** Differs between two runs of the same node (tells a partition from a restart). */
   bootId: string;
+  /** Its port-mapper creation (in the pids list_queues shows). */
+  creation?: number;
   members: Record<string, 'disc' | 'ram'>;
 }
 

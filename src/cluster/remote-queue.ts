@@ -62,7 +62,7 @@ export class RemoteQueue implements QueueEndpoint {
   messagesReady = 0;
 
   constructor(
-    readonly def: QueueDef,
+    public def: QueueDef,
     private readonly link: HomeLink,
     private readonly unavailable: () => AmqpError,
   ) {}
@@ -137,6 +137,33 @@ export class RemoteQueue implements QueueEndpoint {
     if (i >= 0) this.consumerList.splice(i, 1);
     this.link.unregisterConsumer(cid);
     this.call('peer.cancel', { cid }).catch(() => {});
+  }
+
+  /**
+   * The queue has a new master (a mirror took over): each consumer subscribes there again,
+   * except those that asked for x-cancel-on-ha-failover, which are cancelled.
+   */
+  retarget(def: QueueDef): void {
+    this.def = def;
+    for (const consumer of [...this.consumerList]) {
+      if (consumer.args.get('x-cancel-on-ha-failover') === true) {
+        this.lost(consumer);
+        continue;
+      }
+      const old = this.cids.get(consumer);
+      if (old !== undefined) this.link.unregisterConsumer(old);
+      const cid = this.link.newConsumerId();
+      this.cids.set(consumer, cid);
+      this.link.registerConsumer(cid, this, consumer);
+      this.call('peer.consume', {
+        cid,
+        prefetch: consumer.prefetch,
+        noAck: consumer.noAck,
+        exclusive: consumer.exclusive,
+        priority: consumer.priority,
+        args: tableToJson(consumer.args),
+      }).catch(() => this.lost(consumer));
+    }
   }
 
   /** The home node cancelled the consumer, or became unreachable. */
@@ -219,6 +246,8 @@ export class HomeQueues {
   /** Unacked basic.get deliveries, per origin node. */
   private readonly gets = new Map<string, Map<number, { queue: ClassicQueue; entry: QueueEntry }>>();
   private nextId = 1;
+  /** Set while this node's app stops: its queues closing do not cancel consumers elsewhere. */
+  silent = false;
 
   constructor(
     private readonly send: (node: string, op: string, args: Record<string, unknown>) => Promise<unknown>,
@@ -241,7 +270,7 @@ export class HomeQueues {
       },
       cancelledByServer: () => {
         this.consumers.delete(cid);
-        this.send(origin, 'peer.cancelled', { cid }).catch(() => {});
+        if (!this.silent) this.send(origin, 'peer.cancelled', { cid }).catch(() => {});
       },
     };
     const args = tableFromJson(a.args as Parameters<typeof tableFromJson>[0]);

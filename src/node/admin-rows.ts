@@ -111,6 +111,19 @@ export class Listing {
     return [this.node.name, this.node.creation, id];
   }
 
+  mirrorSet(q: ClassicQueue) {
+    return this.node.cluster.mirroring.setOf(q);
+  }
+
+  /** A mirrored queue's mirrors as pids (null when no ha policy applies, as RabbitMQ shows it). */
+  mirrorPids(q: ClassicQueue, syncedOnly: boolean): Json {
+    const mirroring = this.node.cluster.mirroring;
+    if (!mirroring.isMirrorable(q)) return null;
+    const view = mirroring.setOf(q)?.view() ?? { mirrors: [], synced: [] };
+    const id = this.broker.queueId(q);
+    return (syncedOnly ? view.synced : view.mirrors).map((n) => [n, this.node.cluster.creationOf(n), id]);
+  }
+
   connectionPid(c: AmqpConnection): Json {
     return this.pid(CONNECTION_PIDS + c.id * CHANNEL_SPAN);
   }
@@ -305,10 +318,15 @@ export function queueItems(l: Listing): Extractors<ClassicQueue> {
     consumer_utilisation: utilisation,
     consumer_capacity: utilisation,
     memory: (q) => QUEUE_OVERHEAD + messages(q) * ENTRY_OVERHEAD + bytes(q),
-    state: () => 'running',
+    state: (q) => {
+      const set = l.mirrorSet(q);
+      return set?.syncing === true ? ['syncing', set.syncProgress] : 'running';
+    },
     type: queueType,
-    slave_pids: () => null,
-    synchronised_slave_pids: () => null,
+    slave_pids: (q) => l.mirrorPids(q, false),
+    synchronised_slave_pids: (q) => l.mirrorPids(q, true),
+    mirror_pids: (q) => l.mirrorPids(q, false),
+    synchronised_mirror_pids: (q) => l.mirrorPids(q, true),
     leader: (q) => (quorum(q) ? l.nodeName : null),
     members: (q) => (quorum(q) ? [l.nodeName] : null),
     online: (q) => (quorum(q) ? [l.nodeName] : null),

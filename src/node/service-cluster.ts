@@ -54,6 +54,21 @@ export function clusterHandlers(node: WarrenNode, h: Map<string, Handler>): void
     return 'ok';
   });
 
+  // Mirrored queues: the master does the work; another node passes the call on to it.
+  const onMaster = async (op: string, a: Record<string, unknown>): Promise<unknown> => {
+    const b = broker();
+    const vhost = str(a.vhost);
+    const name = str(a.name);
+    const vh = b.vhosts.get(vhost);
+    const local = vh?.queues.get(name);
+    if (local !== undefined) return node.cluster.mirrorCall(op, local);
+    const def = vh?.remoteQueues.get(name);
+    if (def === undefined) throw new ControlError('not_found', `Queue '${name}' in vhost '${vhost}' not found`);
+    return node.cluster.callNode(def.node, `peer.${op}`, { vhost, name });
+  };
+  h.set('sync_queue', (a) => onMaster('sync_queue', a));
+  h.set('cancel_sync_queue', (a) => onMaster('cancel_sync_queue', a));
+
   h.set('set_cluster_name', async (a) => {
     await broker().commit({ op: 'global.set', name: 'cluster_name', value: str(a.name) });
     return 'ok';

@@ -37,6 +37,19 @@ export interface QueueEndpoint {
   reject(entries: Array<{ entry: QueueEntry; consumer: Consumer | undefined }>, requeue: boolean): void;
 }
 
+/**
+ * Hears everything that happens to a queue's messages, in order (a mirrored queue's master
+ * sends it to its mirrors). Entries are named by their seq.
+ */
+export interface QueueObserver {
+  enqueued(entry: QueueEntry): void;
+  /** Handed to a consumer or basic.get that will ack it. */
+  delivered(entry: QueueEntry): void;
+  requeued(entries: QueueEntry[]): void;
+  /** Gone for good: acked, taken with no-ack, expired, dropped, rejected, purged. */
+  removed(entries: QueueEntry[]): void;
+}
+
 /** The channel side of a consumer: its window and how a delivery reaches the client. */
 export interface ConsumerChannel {
   /** Whether the channel can take another delivery now (global prefetch, socket back-pressure). */
@@ -105,6 +118,8 @@ export class ClassicQueue implements QueueEndpoint {
   private readonly reliefWaiters: Array<() => void> = [];
   private expiryTimer: NodeJS.Timeout | undefined;
   deleted = false;
+  /** Set while the queue is mirrored. */
+  observer: QueueObserver | undefined;
 
   constructor(
     readonly vhost: string,
@@ -176,6 +191,7 @@ export class ClassicQueue implements QueueEndpoint {
     }
     if (this.durable && msg.persistent) this.host.persist(this, entry);
     this.enqueue(entry);
+    this.observer?.enqueued(entry);
     this.enforceLimits();
     this.deliverAvailable();
     if (ttl !== undefined && ttl > 0) this.scheduleTtl();
@@ -255,7 +271,7 @@ export class ClassicQueue implements QueueEndpoint {
     ) {
       dropped.push(this.takeHead() as QueueEntry);
     }
-    if (dropped.length > 0) this.host.deadLetter(this, dropped, 'maxlen');
+    if (dropped.length > 0) this.drop(dropped, 'maxlen');
   }
 
   /** Drops expired messages at the head (RabbitMQ expires only from the head). */
@@ -266,7 +282,13 @@ export class ClassicQueue implements QueueEndpoint {
       if (head === undefined || head.expiresAt === 0 || head.expiresAt > now) break;
       (expired ??= []).push(this.takeHead() as QueueEntry);
     }
-    if (expired) this.host.deadLetter(this, expired, 'expired');
+    if (expired) this.drop(expired, 'expired');
+  }
+
+  /** Messages leave for good through the dead-letter path (which drops them without a DLX). */
+  private drop(entries: QueueEntry[], reason: DeadLetterReason): void {
+    this.observer?.removed(entries);
+    this.host.deadLetter(this, entries, reason);
   }
 
   private scheduleTtl(): void {
@@ -329,10 +351,12 @@ export class ClassicQueue implements QueueEndpoint {
   private handOver(consumer: Consumer, entry: QueueEntry): void {
     if (consumer.noAck) {
       if (entry.storeSeq >= 0) this.host.forget(this, [entry]);
+      this.observer?.removed([entry]);
     } else {
       consumer.unacked++;
       this.unackedCount++;
       this.unackedBytes += entry.msg.body.length;
+      this.observer?.delivered(entry);
     }
     consumer.channel.deliver(consumer, this, entry);
   }
@@ -355,9 +379,11 @@ export class ClassicQueue implements QueueEndpoint {
     if (entry === undefined) return undefined;
     if (noAck) {
       if (entry.storeSeq >= 0) this.host.forget(this, [entry]);
+      this.observer?.removed([entry]);
     } else {
       this.unackedCount++;
       this.unackedBytes += entry.msg.body.length;
+      this.observer?.delivered(entry);
     }
     return entry;
   }
@@ -368,6 +394,7 @@ export class ClassicQueue implements QueueEndpoint {
     this.unackedBytes -= entry.msg.body.length;
     if (consumer) consumer.unacked--;
     if (entry.storeSeq >= 0) this.host.forget(this, [entry]);
+    this.observer?.removed([entry]);
   }
 
   /** Deliveries come back: requeued to their original place, or dead-lettered/dropped. */
@@ -381,9 +408,10 @@ export class ClassicQueue implements QueueEndpoint {
     }
     if (this.deleted) return;
     if (!requeue) {
-      this.host.deadLetter(this, back, 'rejected');
+      this.drop(back, 'rejected');
       return;
     }
+    this.observer?.requeued(back);
     back.sort((a, b) => b.seq - a.seq);
     for (const entry of back) {
       entry.redelivered = true;
@@ -435,6 +463,7 @@ export class ClassicQueue implements QueueEndpoint {
     this.readyBytes = 0;
     const stored = gone.filter((e) => e.storeSeq >= 0);
     if (stored.length > 0) this.host.forget(this, stored);
+    if (gone.length > 0) this.observer?.removed(gone);
     return count;
   }
 
@@ -466,6 +495,27 @@ export class ClassicQueue implements QueueEndpoint {
     for (const { msg, storeSeq } of entries) {
       this.enqueue({ msg, seq: this.nextSeq++, redelivered: true, expiresAt: 0, storeSeq });
     }
+  }
+
+  /**
+   * A promoted mirror's messages, with the seqs its old master gave them (the remaining mirrors
+   * know them by those): deliveries that were unacked come back as redelivered.
+   */
+  restoreMirrored(entries: Array<{ seq: number; msg: Message; storeSeq: number; redelivered: boolean }>): void {
+    for (const e of entries) {
+      this.enqueue({ msg: e.msg, seq: e.seq, redelivered: e.redelivered, expiresAt: 0, storeSeq: e.storeSeq });
+      if (e.seq >= this.nextSeq) this.nextSeq = e.seq + 1;
+    }
+  }
+
+  /** The seq the next message will get (a new mirror is synchronised once older ones are gone). */
+  get nextSeqNumber(): number {
+    return this.nextSeq;
+  }
+
+  /** Unacked deliveries are the channels'; the queue knows only how many. */
+  get totalMessages(): number {
+    return this.readyCount + this.unackedCount;
   }
 
   /** x-expires: the queue is deleted after this long without consumers or use. */

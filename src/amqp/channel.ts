@@ -423,7 +423,8 @@ export class Channel implements ConsumerChannel {
     void Promise.all(waits).then((oks) => {
       // A home that is down took nothing: routed nowhere, as RabbitMQ treats a down queue.
       if (local.size === 0 && oks.every((ok) => !ok) && mandatory) this.returnMessage(msg, NO_ROUTE, 'NO_ROUTE');
-      if (seq > 0) this.confirmLater(seq, true);
+      // Confirmed only if every queue has it: a failed hand-over (a master dying) is a nack.
+      if (seq > 0) this.confirmLater(seq, oks.every((ok) => ok));
     });
   }
 

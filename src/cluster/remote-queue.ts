@@ -57,6 +57,8 @@ export interface HomeLink {
 export class RemoteQueue implements QueueEndpoint {
   readonly consumerList: Consumer[] = [];
   private readonly cids = new Map<Consumer, string>();
+  /** Which subscription delivered an entry: after a failover, acks for the old one are void. */
+  private readonly entryCid = new WeakMap<QueueEntry, string>();
   private acks = new Map<string, number[]>();
   private ackScheduled = false;
   messagesReady = 0;
@@ -151,7 +153,10 @@ export class RemoteQueue implements QueueEndpoint {
         continue;
       }
       const old = this.cids.get(consumer);
-      if (old !== undefined) this.link.unregisterConsumer(old);
+      if (old !== undefined) {
+        this.link.unregisterConsumer(old);
+        this.voidCids.add(old);
+      }
       const cid = this.link.newConsumerId();
       this.cids.set(consumer, cid);
       this.link.registerConsumer(cid, this, consumer);
@@ -180,6 +185,7 @@ export class RemoteQueue implements QueueEndpoint {
   /** A delivery from the home node. */
   delivered(consumer: Consumer, id: number, msg: Message, redelivered: boolean): void {
     const entry: QueueEntry = { msg, seq: id, redelivered, expiresAt: 0, storeSeq: -1 };
+    this.entryCid.set(entry, this.cids.get(consumer) ?? '');
     const early = this.waiting.get(consumer);
     if (early !== undefined) early.push(() => consumer.channel.deliver(consumer, this, entry));
     else consumer.channel.deliver(consumer, this, entry);
@@ -200,8 +206,18 @@ export class RemoteQueue implements QueueEndpoint {
 
   deliverAvailable(): void {}
 
+  /** The subscription an entry came through, if it is still current (else its ack is void). */
+  private currentCid(entry: QueueEntry, consumer: Consumer | undefined): string | undefined {
+    const cid = this.entryCid.get(entry) ?? (consumer === undefined ? '' : this.cids.get(consumer));
+    return cid === undefined || this.voidCids.has(cid) ? undefined : cid;
+  }
+
+  /** Subscriptions to a master that has gone: their deliveries were requeued by the new one. */
+  private readonly voidCids = new Set<string>();
+
   settle(entry: QueueEntry, consumer: Consumer | undefined): void {
-    const cid = consumer === undefined ? '' : (this.cids.get(consumer) ?? '');
+    const cid = this.currentCid(entry, consumer);
+    if (cid === undefined) return;
     let list = this.acks.get(cid);
     if (list === undefined) this.acks.set(cid, (list = []));
     list.push(entry.seq);
@@ -223,7 +239,8 @@ export class RemoteQueue implements QueueEndpoint {
     this.flushAcks();
     const byCid = new Map<string, number[]>();
     for (const { entry, consumer } of entries) {
-      const cid = consumer === undefined ? '' : (this.cids.get(consumer) ?? '');
+      const cid = this.currentCid(entry, consumer);
+      if (cid === undefined) continue;
       let list = byCid.get(cid);
       if (list === undefined) byCid.set(cid, (list = []));
       list.push(entry.seq);

@@ -46,6 +46,7 @@ export class Cluster implements MetadataLog {
   appStartedAt = 0;
   /** Nodes that lost contact with us by heartbeat and later came back without restarting. */
   readonly partitions = new Set<string>();
+  /** Peers lost by heartbeat timeout, with the boot id and app start they had then. */
   private silentlyLost = new Map<string, string>();
 
   private metadata: Metadata | undefined;
@@ -446,7 +447,9 @@ export class Cluster implements MetadataLog {
 
   appStopping(): void {
     this.appStartedAt = 0;
+    // A restarted app syncs afresh: what was lost before no longer counts as a partition.
     this.partitions.clear();
+    this.silentlyLost.clear();
     // Consumers elsewhere of this node's mirrored queues follow the new master rather than
     // being cancelled as the queues close here.
     this.home.silent = true;
@@ -503,7 +506,8 @@ export class Cluster implements MetadataLog {
   private peerUp(node: string, hello: PeerHello): void {
     const lostAs = this.silentlyLost.get(node);
     this.silentlyLost.delete(node);
-    if (lostAs !== undefined && lostAs === hello.bootId && hello.app === 'running' && this.appRunning) {
+    // The same process, its app not restarted since: it carried on without us.
+    if (lostAs !== undefined && lostAs === `${hello.bootId}/${hello.appStartedAt}` && hello.app === 'running' && this.appRunning) {
       this.partitions.add(node);
       this.node.log.error(`Network partition detected: ${node} was unreachable (heartbeats lost) but did not restart`);
     }
@@ -527,7 +531,7 @@ export class Cluster implements MetadataLog {
   private readonly lastBootId = new Map<string, string>();
 
   private stateChanged(): void {
-    for (const l of this.links.values()) if (l.hello !== undefined) this.lastBootId.set(l.node, l.hello.bootId);
+    for (const l of this.links.values()) if (l.hello !== undefined) this.lastBootId.set(l.node, `${l.hello.bootId}/${l.hello.appStartedAt}`);
     this.checkCoordinator();
     if (this.appRunning) this.rememberRunning();
     this.handlePartitions();
@@ -889,6 +893,8 @@ export class Cluster implements MetadataLog {
     const link = this.links.get(peer);
     if (link?.hello === undefined) return;
     const wasRunning = link.hello.app === 'running';
+    // Its app restarted (and resynced) since we last heard: no partition with it stands.
+    if (Number(a.appStartedAt) !== link.hello.appStartedAt) this.partitions.delete(peer);
     link.hello = { ...link.hello, app: String(a.app), appStartedAt: Number(a.appStartedAt), bootId: String(a.bootId) };
     if (a.members !== undefined) link.hello.members = a.members as Record<string, NodeType>;
     if (wasRunning && link.hello.app !== 'running') {

@@ -107,6 +107,16 @@ describe('a cluster formed from the config file (classic_config peer discovery)'
   });
 });
 
+/** Runs `f`; if it fails, prints the nodes' logs (what each saw of the partition). */
+async function withLogs<T>(nodes: NodeHandle[], f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    for (const n of nodes) console.log(`---- ${n.name}\n${fs.readFileSync(n.logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
+    throw err;
+  }
+}
+
 describe.skipIf(!support.ok)('network partitions', () => {
   const host = new Host();
   afterAll(() => host.cleanup());
@@ -164,12 +174,12 @@ describe.skipIf(!support.ok)('network partitions', () => {
     await ctlOk(host, a, ['add_user', 'winner', 'pw']);
     await ctlOk(host, c, ['add_user', 'loser', 'pw']);
     await rejoin(c, [a, b]);
-    await waitFor('the cluster to heal', async () => {
+    await withLogs([a, b, c], () => waitFor('the cluster to heal', async () => {
       const r = await host.ctl(c, ['cluster_status', '--formatter', 'json']);
       if (r.exitCode !== 0) return undefined;
       const s = JSON.parse(r.stdout) as { running_nodes: string[]; partitions: Record<string, string[]> };
       return (s.running_nodes.length === 3 && Object.keys(s.partitions).length === 0) || undefined;
-    }, 60_000);
+    }, 40_000));
     const users = await ctlOk(host, c, ['list_users', '-q']);
     expect(users).toContain('winner');
     expect(users).not.toContain('loser');

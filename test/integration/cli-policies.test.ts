@@ -45,6 +45,14 @@ describe('the policies of 04-mirrored-queues', () => {
     for (let n = 24; n <= 34; n++) await replay(file('02-errors', n));
   });
 
+  it('lists no policies in every formatter as rabbitmqctl 3.10 does', async () => {
+    // Taken from a 3.10 node: an empty list is printed as one value.
+    expect((await ctl('list_policies', '-q')).stdout).toBe('\n');
+    expect((await ctl('list_policies', '--formatter', 'json')).stdout).toBe('[]\n');
+    expect((await ctl('list_policies', '--formatter', 'erlang')).stdout).toBe('Listing policies for vhost "/" ...\n[]\n');
+    expect((await ctl('list_policies', '--formatter', 'csv')).stdout).toBe('\r\n\r\n\n');
+  });
+
   it('sets the four ha-* policies with rabbitmqctl\'s banners', async () => {
     for (let n = 1; n <= 4; n++) await replay(file('04-mirrored-queues', n));
   });

@@ -1,12 +1,12 @@
-// Administration of users, virtual hosts, permissions and vhost limits (what warrenctl's
-// add_user, add_vhost, set_permissions, set_vhost_limits... do), as metadata commands committed
+// Administration of users, virtual hosts, permissions, vhost limits and policies (what
+// warrenctl's add_user, add_vhost, set_permissions, set_vhost_limits, set_policy... do), as metadata commands committed
 // through the cluster's log, so a change is everywhere (and journaled) before it is
 // acknowledged. Errors carry the CLI's texts.
 
 import { ControlError } from '../control/errors.js';
 import { HASHING_ALGORITHM, checkPassword, hashPassword } from './passwords.js';
 import type { Broker } from './broker.js';
-import type { VhostLimits } from './metadata.js';
+import type { PolicyRecord, VhostLimits } from './metadata.js';
 
 export class Admin {
   constructor(private readonly broker: Broker) {}
@@ -91,5 +91,17 @@ export class Admin {
   async clearVhostLimits(vhost: string): Promise<void> {
     this.vhostExists(vhost);
     await this.broker.commit({ op: 'vhost.limits', vhost, limits: undefined });
+  }
+
+  /** A validated policy (node/policy-validation.ts): every node re-shapes its queues. */
+  async setPolicy(policy: PolicyRecord): Promise<void> {
+    this.vhostExists(policy.vhost);
+    await this.broker.commit({ op: 'policy.set', policy });
+  }
+
+  /** RabbitMQ looks the policy up without checking the vhost, so a missing vhost says the same. */
+  async clearPolicy(vhost: string, name: string): Promise<void> {
+    if (this.md.policy(vhost, name) === undefined) throw new ControlError('parameter_not_found', 'Parameter does not exist');
+    await this.broker.commit({ op: 'policy.clear', vhost, name });
   }
 }

@@ -16,13 +16,14 @@ import {
   RESOURCE_LOCKED,
 } from '../amqp/spec.js';
 import type { FieldTable } from '../amqp/table.js';
-import { checkEquivalentArguments, settingsFromArguments, validateArguments } from '../queues/arguments.js';
+import { checkEquivalentArguments, settingsFromArguments, validateArguments, type QueueSettings } from '../queues/arguments.js';
 import { ClassicQueue, type DeadLetterReason, type QueueEntry, type QueueHost } from '../queues/classic-queue.js';
 import { permitted, type Permission } from './auth.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { EXCHANGE_TYPES, Exchange, exchangeDest, queueDest, type ExchangeType } from './exchange.js';
 import { headersBindingError, sameArguments } from './routing/index.js';
-import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, QueueDef } from './metadata.js';
+import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, PolicyRecord, QueueDef } from './metadata.js';
+import { matchPolicy } from './policies.js';
 import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
 import { RemoteQueue } from '../cluster/remote-queue.js';
@@ -132,6 +133,11 @@ export class Broker implements QueueHost {
   mirrors: MirrorHooks | undefined;
   /** Closes this node's client connections to a deleted virtual host. */
   onVhostDeleted: (vhost: string) => void = () => {};
+  /**
+   * A policy of the vhost was set, changed or cleared, and this node's queues there already run
+   * with their new settings (`policyFor` answers with the new state).
+   */
+  onPoliciesChanged: (vhost: string) => void = () => {};
   log: MetadataLog;
 
   /** Loads the node's definitions and the messages of its durable queues. */
@@ -162,6 +168,30 @@ export class Broker implements QueueHost {
     for (const q of metadata.queues.values()) this.follow({ op: 'queue.declare', queue: q }, false);
     for (const b of metadata.bindings.values()) this.follow({ op: 'binding.add', binding: b });
     metadata.listener = (cmd) => this.follow(cmd);
+    metadata.afterListener = (cmd) => {
+      if (cmd.op === 'policy.set') this.policiesChanged(cmd.policy.vhost);
+      else if (cmd.op === 'policy.clear') this.policiesChanged(cmd.vhost);
+    };
+  }
+
+  /**
+   * The policy that applies to a queue of this vhost: the highest-priority policy whose pattern
+   * matches the name and whose apply-to is queues or all (ties: the name that sorts first).
+   */
+  policyFor(vhost: string, queueName: string): PolicyRecord | undefined {
+    return matchPolicy(this.metadata.policies.values(), vhost, 'queues', queueName);
+  }
+
+  /** This node's queues of the vhost take their (maybe new) policy at once. */
+  private policiesChanged(vhost: string): void {
+    const vh = this.vhosts.get(vhost);
+    if (vh === undefined) return;
+    for (const q of vh.queues.values()) q.reshape(this.queueSettings(vhost, q.name, q.args));
+    this.onPoliciesChanged(vhost);
+  }
+
+  private queueSettings(vhost: string, name: string, args: FieldTable): QueueSettings {
+    return settingsFromArguments(args, this.policyFor(vhost, name)?.definition);
   }
 
   /** Commits changes through the cluster's log. */
@@ -334,7 +364,7 @@ export class Broker implements QueueHost {
   }
 
   private newQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, owner: object | undefined, args: FieldTable): ClassicQueue {
-    const q = new ClassicQueue(vhost, name, durable, autoDelete, owner, args, settingsFromArguments(args), this);
+    const q = new ClassicQueue(vhost, name, durable, autoDelete, owner, args, this.queueSettings(vhost, name, args), this);
     this.queueIds.set(q, this.nextQueueId++);
     return q;
   }

@@ -200,6 +200,8 @@ export class Metadata {
   readonly bindings = new Map<string, BindingDef>();
   /** Called before each command changes the maps (so a listener can see what goes). */
   listener: MetadataListener | undefined;
+  /** Called after each command changed the maps (so a listener sees the new state). */
+  afterListener: ((cmd: MetadataCommand) => void) | undefined;
 
   private journalFd: number | undefined;
   private pending: string[] = [];
@@ -266,6 +268,7 @@ export class Metadata {
     const durable = this.isDurable(cmd);
     this.listener?.(cmd, this);
     this.mutate(cmd);
+    this.afterListener?.(cmd);
     if (durable && this.journalFd !== undefined) this.pending.push(JSON.stringify(commandToJson(cmd)));
   }
 

@@ -4,7 +4,10 @@
 
 import type { ControlClient } from '../control/client.js';
 import { ControlError } from '../control/errors.js';
+import type { TermJson } from '../control/term-json.js';
 import { CommandError, EX_NOUSER, EX_SOFTWARE, EX_UNAVAILABLE } from './errors.js';
+import { elixirInspect } from './formatters/elixir.js';
+import { termFromJson } from './term-json.js';
 
 export type ErrorTexts = Partial<Record<string, (err: ControlError) => CommandError>>;
 
@@ -42,4 +45,16 @@ export function clusterErrorTexts(node: string, programName: string): ErrorTexts
 /** rabbitmqctl's refusal to join or seed from the node itself (found before asking the node). */
 export function clusterWithItself(node: string): CommandError {
   return new CommandError(`Error: cannot cluster node with itself: ${node}`, EX_SOFTWARE);
+}
+
+/**
+ * What rabbitmqctl prints when a JSON definition is valid but not an object: the node crashes
+ * in maps:to_list, and the CLI shows the crash with the node's stack (`frames`, after maps').
+ */
+export function badmapText(value: TermJson, frames: string): string {
+  const v = elixirInspect(termFromJson(value));
+  return (
+    `{{:badmap, ${v}}, [{:maps, :to_list, [${v}], [file: 'maps.erl', line: 581, error_info: %{module: :erl_stdlib_errors}]}, ` +
+    `${frames}]}`
+  );
 }

@@ -33,3 +33,13 @@ export function jsonFromTerm(term: Term): unknown {
   if (term instanceof ErlMap) return Object.fromEntries(term.entries.map(([k, v]) => [String(jsonFromTerm(k)), jsonFromTerm(v)]));
   return String(term);
 }
+
+/** JSON as RabbitMQ re-encodes a decoded document: compact, object keys sorted (Erlang maps). */
+export function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -289,7 +289,7 @@ export function queueItems(l: Listing): Extractors<ClassicQueue> {
     durable: (q) => q.durable && q.owner === undefined,
     auto_delete: (q) => q.autoDeleteWhenUnused,
     arguments: (q) => tableJson(q.args),
-    policy: () => null,
+    policy: (q) => l.broker.policyFor(q.vhost, q.name)?.name ?? null,
     pid: (q) => l.pid(l.broker.queueId(q)),
     owner_pid: (q) => l.ownerPid(q.owner),
     exclusive: (q) => q.owner !== undefined,

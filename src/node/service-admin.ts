@@ -1,5 +1,5 @@
 // The service operations behind warrenctl's management and listing commands: users, virtual
-// hosts, permissions, vhost limits, queues, exchanges, bindings, connections, channels and
+// hosts, permissions, vhost limits, policies, queues, exchanges, bindings, connections, channels and
 // consumers. Every change goes through broker/admin.ts (journaled before it is acknowledged);
 // lists answer with plain JSON rows (admin-rows.ts), long ones streamed in batches.
 
@@ -7,6 +7,7 @@ import { AmqpError } from '../amqp/errors.js';
 import { CONNECTION_FORCED } from '../amqp/spec.js';
 import { Admin } from '../broker/admin.js';
 import type { Broker } from '../broker/broker.js';
+import { listingOrder } from '../broker/policies.js';
 import { ControlError } from '../control/errors.js';
 import type { Handler } from '../control/server.js';
 import {
@@ -26,6 +27,7 @@ import {
   type Json,
 } from './admin-rows.js';
 import type { WarrenNode } from './node.js';
+import { parsePolicy } from './policy-validation.js';
 import { limitsJson, parseLimits } from './vhost-limits.js';
 
 const QUEUE_TYPES = ['classic', 'quorum', 'stream'];
@@ -153,6 +155,33 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
     vhostNamed(str(a.vhost));
     const limits = md.limits.get(str(a.vhost));
     return limits === undefined || Object.keys(limits).length === 0 ? null : limitsJson(limits);
+  });
+
+  // ---- policies ----
+
+  h.set('set_policy', async (a) => {
+    const priority = Number(a.priority ?? 0);
+    const policy = parsePolicy({
+      vhost: str(a.vhost),
+      name: str(a.name),
+      pattern: str(a.pattern),
+      definition: str(a.definition),
+      priority: Number.isInteger(priority) ? priority : 0,
+      applyTo: a.applyTo === undefined ? 'all' : str(a.applyTo),
+    });
+    await admin().setPolicy(policy);
+    return 'ok';
+  });
+  h.set('clear_policy', async (a) => {
+    await admin().clearPolicy(str(a.vhost), str(a.name));
+    return 'ok';
+  });
+  h.set('list_policies', (a) => {
+    vhostNamed(str(a.vhost));
+    return [...broker().metadata.policies.values()]
+      .filter((p) => p.vhost === a.vhost)
+      .sort(listingOrder)
+      .map((p) => [p.vhost, p.name, p.pattern, p.applyTo, p.definition, p.priority]);
   });
 
   // ---- lists ----

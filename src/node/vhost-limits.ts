@@ -10,10 +10,10 @@ import type { VhostLimits } from '../broker/metadata.js';
 /** The keys in the order RabbitMQ validates (and reports) them. */
 const KNOWN: Array<keyof VhostLimits> = ['max-queues', 'max-connections'];
 
-class BadJson extends Error {}
+export class BadJson extends Error {}
 
 /** A JSON text as terms: integers as numbers, other numbers as floats, null as the atom null. */
-function parseJson(text: string): TermJson {
+export function parseJson(text: string): TermJson {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i])) i++;

@@ -1,6 +1,7 @@
 // Queue arguments (x-message-ttl, x-max-length, x-dead-letter-exchange, ...): validation with
 // RabbitMQ's error texts, the equivalence check for a redeclare, and the settings a queue runs
-// with once policies are merged in.
+// with once its policy is merged in. Unknown arguments (x-ha-policy, which 3.x ignores, among
+// them) are accepted, kept and listed, and change nothing.
 
 import { AmqpError } from '../amqp/errors.js';
 import { PRECONDITION_FAILED } from '../amqp/spec.js';
@@ -156,21 +157,38 @@ export function checkEquivalentArguments(
   }
 }
 
-export function settingsFromArguments(args: FieldTable): QueueSettings {
-  const int = (k: string) => integerOf(args.get(k));
-  const str = (k: string) => {
-    const v = args.get(k);
-    return typeof v === 'string' ? v : undefined;
+/** A policy's definition as stored: its JSON object, keys without the `x-` prefix. */
+export type PolicyDefinition = Readonly<Record<string, unknown>>;
+
+/**
+ * The settings a queue runs with: its arguments, merged with the definition of the policy that
+ * applies to it as RabbitMQ 3.10's queue process merges them (rabbit_amqqueue_process
+ * process_args_policy): for message-ttl, expires, max-length and max-length-bytes the smaller
+ * of the two wins; for dead-letter-exchange, dead-letter-routing-key and overflow the queue's
+ * own argument wins and the policy only fills in what the arguments leave out. Each key is
+ * resolved alone, so a policy's routing key can join an argument's exchange.
+ */
+export function settingsFromArguments(args: FieldTable, policy: PolicyDefinition = {}): QueueSettings {
+  const polInt = (k: string) => (Number.isInteger(policy[k]) ? (policy[k] as number) : undefined);
+  const polStr = (k: string) => (typeof policy[k] === 'string' ? (policy[k] as string) : undefined);
+  const smaller = (k: string) => {
+    const a = integerOf(args.get(`x-${k}`));
+    const p = polInt(k);
+    return a === undefined ? p : p === undefined ? a : Math.min(a, p);
   };
-  const maxPriority = int('x-max-priority');
+  const argFirst = (k: string) => {
+    const v = args.get(`x-${k}`);
+    return typeof v === 'string' ? v : polStr(k);
+  };
+  const maxPriority = integerOf(args.get('x-max-priority'));
   return {
-    messageTtl: int('x-message-ttl'),
-    expires: int('x-expires'),
-    maxLength: int('x-max-length'),
-    maxLengthBytes: int('x-max-length-bytes'),
-    overflow: (str('x-overflow') as Overflow | undefined) ?? 'drop-head',
-    deadLetterExchange: str('x-dead-letter-exchange'),
-    deadLetterRoutingKey: str('x-dead-letter-routing-key'),
+    messageTtl: smaller('message-ttl'),
+    expires: smaller('expires'),
+    maxLength: smaller('max-length'),
+    maxLengthBytes: smaller('max-length-bytes'),
+    overflow: (argFirst('overflow') as Overflow | undefined) ?? 'drop-head',
+    deadLetterExchange: argFirst('dead-letter-exchange'),
+    deadLetterRoutingKey: argFirst('dead-letter-routing-key'),
     maxPriority: maxPriority === undefined || maxPriority === 0 ? undefined : Math.min(maxPriority, 255),
     singleActiveConsumer: args.get('x-single-active-consumer') === true,
   };

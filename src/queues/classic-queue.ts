@@ -530,6 +530,25 @@ export class ClassicQueue implements QueueEndpoint {
     this.expiryTimer.unref();
   }
 
+  /**
+   * Runs with new settings because its policy was set, changed or cleared, as RabbitMQ
+   * re-initialises a queue process: a lower max-length drops head messages now (drop-head), a new
+   * expires restarts the expiry timer, and a message-ttl applies to messages published from now
+   * on (those already here keep the expiry they arrived with).
+   */
+  reshape(settings: QueueSettings): void {
+    const before = this.settings;
+    // The priority levels are fixed when the queue is created; no policy key changes them.
+    this.settings = { ...settings, maxPriority: before.maxPriority };
+    this.enforceLimits();
+    this.expireHead(Date.now());
+    this.scheduleTtl();
+    if (settings.expires !== before.expires) {
+      if (settings.expires === undefined) clearTimeout(this.expiryTimer);
+      else this.touch();
+    }
+  }
+
   /** A redeclare counts as use for x-expires. */
   declared(): void {
     this.touch();

@@ -3,16 +3,7 @@
 
 import type { Command } from '../command.js';
 import { wholeResult } from '../info-items.js';
-
-/** RabbitMQ keeps values as Erlang maps, whose keys come out sorted. */
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+import { sortedJson } from '../term-json.js';
 
 const listGlobalParameters: Command = {
   name: 'list_global_parameters',

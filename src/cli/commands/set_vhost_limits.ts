@@ -2,10 +2,9 @@
 
 import type { TermJson } from '../../control/term-json.js';
 import type { Command } from '../command.js';
-import { callNode } from '../call.js';
+import { badmapText, callNode } from '../call.js';
 import { CommandError, EX_DATAERR, EX_UNAVAILABLE } from '../errors.js';
 import { formatErlangTerm } from '../formatters/erlang.js';
-import { elixirInspect } from '../formatters/elixir.js';
 import { termFromJson } from '../term-json.js';
 import { Tuple } from '../term.js';
 
@@ -25,15 +24,6 @@ function validationText({ unknown, invalid }: Invalid): string {
   return `Validation failed\n\n${lines.join('\n')}\n`;
 }
 
-/** What rabbitmqctl prints when the definition is valid JSON but not an object. */
-function badmapText(value: TermJson): string {
-  const v = elixirInspect(termFromJson(value));
-  return (
-    `{{:badmap, ${v}}, [{:maps, :to_list, [${v}], [file: 'maps.erl', line: 581, error_info: %{module: :erl_stdlib_errors}]}, ` +
-    "{:rabbit_vhost_limit, :parse_set, 3, [file: 'rabbit_vhost_limit.erl', line: 149]}]}"
-  );
-}
-
 const setVhostLimits: Command = {
   name: 'set_vhost_limits',
   section: 'Virtual hosts',
@@ -49,7 +39,11 @@ const setVhostLimits: Command = {
       no_such_vhost: (e) => new CommandError(e.message, EX_DATAERR, true),
       json_decoding_error: (e) => new CommandError(e.message, EX_UNAVAILABLE),
       validation_failed: (e) => new CommandError(validationText(e.data as Invalid), EX_UNAVAILABLE),
-      badmap: (e) => new CommandError(badmapText((e.data as { value: TermJson }).value), EX_UNAVAILABLE),
+      badmap: (e) =>
+        new CommandError(
+          badmapText((e.data as { value: TermJson }).value, "{:rabbit_vhost_limit, :parse_set, 3, [file: 'rabbit_vhost_limit.erl', line: 149]}"),
+          EX_UNAVAILABLE,
+        ),
     });
     return { kind: 'ok' };
   },

@@ -80,3 +80,16 @@ export function expectMembers(s: ClusterStatus, disc: NodeHandle[], ram: NodeHan
 }
 
 export const nodeName = (short: string) => `${short}@${HOSTNAME}`;
+
+/** Runs `f`; if it fails, prints the end of each node's log (what each saw), then fails. */
+export async function withLogs<T>(nodes: NodeHandle[], f: () => Promise<T>, lines = 40): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    for (const n of nodes) {
+      const log = fs.existsSync(n.logFile) ? fs.readFileSync(n.logFile, 'utf8') : '(no log)';
+      console.log(`---- ${n.name}\n${log.split('\n').slice(-lines).join('\n')}`);
+    }
+    throw err;
+  }
+}

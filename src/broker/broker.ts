@@ -272,7 +272,7 @@ export class Broker implements QueueHost {
           if (taken.store !== undefined) this.persistence.adopt(q, taken.store);
         }
         vh.queues.set(def.name, q);
-        const requeued = q.readyEntries().filter((e) => e.redelivered);
+        const requeued = q.readyEntries();
         this.mirrors?.promoted(q, def, requeued);
         this.remote.retarget(def);
         q.deliverAvailable();

@@ -443,6 +443,7 @@ export class Cluster implements MetadataLog {
     if (this.wasCoordinator && [...this.links.values()].some((l) => l.appRunning)) this.takeOver();
     this.broadcastState();
     this.rememberRunning();
+    this.mirroring.scheduleReconcile();
   }
 
   appStopping(): void {
@@ -981,12 +982,13 @@ export class Cluster implements MetadataLog {
     rq = new RemoteQueue(
       def,
       {
-        call: (_node, op, args) => this.remoteCall(def, op, args, homeDown(def)),
+        // The queue's current record: a failover moves it to another node.
+        call: (_node, op, args) => this.remoteCall(rq!.def, op, args, homeDown(rq!.def)),
         newConsumerId: () => `${this.self}/${this.bootId}/${this.nextConsumerId++}`,
         registerConsumer: (cid, q, consumer) => this.remoteConsumers.set(cid, { rq: q, consumer }),
         unregisterConsumer: (cid) => this.remoteConsumers.delete(cid),
       },
-      () => homeDown(def),
+      () => homeDown(rq!.def),
     );
     this.endpoints.set(k, rq);
     return rq;

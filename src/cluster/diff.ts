@@ -29,7 +29,7 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   for (const q of md.queues.values()) {
     const w = wantQueues.get(key(q.vhost, q.name));
     // A queue of ours the cluster does not know (declared while apart) goes too.
-    if (w === undefined || w.node !== q.node || w.durable !== q.durable) out.push({ op: 'queue.delete', vhost: q.vhost, name: q.name });
+    if (w === undefined || w.durable !== q.durable) out.push({ op: 'queue.delete', vhost: q.vhost, name: q.name });
   }
   for (const e of md.exchanges.values()) {
     const w = wantExchanges.get(key(e.vhost, e.name));
@@ -61,7 +61,9 @@ export function diffCommands(md: Metadata, snap: Snapshot): MetadataCommand[] {
   }
   for (const q of wantQueues.values()) {
     const have = md.queue(q.vhost, q.name);
-    if (have === undefined || have.node !== q.node || have.durable !== q.durable) out.push({ op: 'queue.declare', queue: q });
+    if (have === undefined || have.durable !== q.durable) out.push({ op: 'queue.declare', queue: q });
+    // A mirror took over while this node was away or apart: the queue moves, its mirrors stay.
+    else if (have.node !== q.node) out.push({ op: 'queue.promote', vhost: q.vhost, name: q.name, node: q.node, mirrors: q.mirrors ?? [], synced: q.synced ?? [] });
     else if (!same(have.mirrors ?? [], q.mirrors ?? []) || !same(have.synced ?? [], q.synced ?? [])) {
       out.push({ op: 'queue.mirrors', vhost: q.vhost, name: q.name, mirrors: q.mirrors ?? [], synced: q.synced ?? [] });
     }

@@ -8,7 +8,7 @@ import type { Persistence } from '../broker/persistence.js';
 import { ControlError } from '../control/errors.js';
 import type { CallContext, Handler } from '../control/server.js';
 import type { ClassicQueue, QueueEntry } from '../queues/classic-queue.js';
-import { MirrorQueue, MirrorSet, haPolicyOf, placeMirrors, queuePolicy, successor, type HaPolicy } from './mirroring.js';
+import { MirrorQueue, MirrorSet, haPolicyOf, placeMirrors, successor, type HaPolicy } from './mirroring.js';
 
 export interface MirrorHost {
   self: string;
@@ -45,13 +45,14 @@ export class MirrorManager {
   private haOf(q: ClassicQueue): HaPolicy | undefined {
     const broker = this.host.broker();
     if (broker === undefined || q.owner !== undefined) return undefined;
-    return haPolicyOf(queuePolicy(broker.metadata, q.vhost, q.name));
+    return haPolicyOf(broker.policyFor(q.vhost, q.name));
   }
 
   private reconcileAll(): void {
     const broker = this.host.broker();
-    if (broker === undefined) return;
     const running = this.host.running();
+    // Not while the app starts: until it has synced, its idea of which queues it masters may be stale.
+    if (broker === undefined || !running.includes(this.host.self)) return;
     for (const vh of broker.vhosts.values()) {
       for (const q of vh.queues.values()) this.reconcile(q, running);
     }
@@ -136,12 +137,16 @@ export class MirrorManager {
       if (persistence === undefined) throw new ControlError('app_not_running', 'rabbit_is_not_running');
       const store = a.durable === true ? await persistence.openEmpty(String(a.vhost), String(a.name)) : undefined;
       this.mirrors.set(k, new MirrorQueue(String(a.vhost), String(a.name), master, store));
+      this.host.log('info', `Mirroring queue '${String(a.name)}' in vhost '${String(a.vhost)}' for its master ${master}`);
       return 'ok';
     });
     h.set('peer.mirror', async (a, ctx) => {
       fromNode(ctx);
       const m = this.mirrors.get(key(String(a.vhost), String(a.name)));
-      if (m === undefined) throw new ControlError('not_a_mirror', 'no such mirror here');
+      if (m === undefined) {
+        this.host.log('warning', `${ctx.peer} sent changes for queue '${String(a.name)}', which has no mirror here`);
+        throw new ControlError('not_a_mirror', 'no such mirror here');
+      }
       await m.apply(a.events as Array<[string, ...unknown[]]>);
       return 'ok';
     });
@@ -165,6 +170,7 @@ export class MirrorManager {
 
   /** The master of a queue mirrored here moved to another node. */
   masterChanged(def: QueueDef): void {
+    this.host.log('info', `Queue '${def.name}' in vhost '${def.vhost}' has a new master: ${def.node}`);
     const m = this.mirrors.get(key(def.vhost, def.name));
     if (m !== undefined) m.master = def.node;
   }
@@ -181,7 +187,7 @@ export class MirrorManager {
       if (m.master !== node) continue;
       const def = broker.metadata.queue(m.vhost, m.name);
       if (def === undefined || def.node !== node) continue;
-      const ha = haPolicyOf(queuePolicy(broker.metadata, m.vhost, m.name));
+      const ha = haPolicyOf(broker.policyFor(m.vhost, m.name));
       const next = successor(def, (n) => n !== node && alive(n), ha, shutdown);
       if (next === undefined) {
         this.host.log('warning', `Queue '${m.name}' in vhost '${m.vhost}' has no eligible mirror: unavailable until ${node} returns`);
@@ -206,6 +212,7 @@ export class MirrorManager {
 
   /** The promoted queue keeps the mirrors that hold its messages; unacked ones were requeued. */
   promoted(q: ClassicQueue, def: QueueDef, requeued: QueueEntry[]): void {
+    this.host.log('info', `Now the master of queue '${q.name}' in vhost '${q.vhost}': ${q.messagesReady} messages, ${requeued.length} of them requeued`);
     const ha = this.haOf(q);
     if (ha === undefined) return;
     const set = new MirrorSet(q, ha, { call: (n, op, a) => this.host.call(n, op, a), log: (l, t) => this.host.log(l, t) }, () => this.viewChanged(q));

@@ -7,9 +7,9 @@
 // becomes synchronised when the messages it lacks are gone, or when a sync (ha-sync-mode
 // automatic, or sync_queue) has sent them. When the master's node goes, the oldest
 // synchronised mirror (ha-promote-on-failure / -on-shutdown respected) becomes the master:
-// its messages come back in their order, the ones that were out as redelivered.
+// its messages come back in their order, all flagged redelivered (any may have been out).
 
-import type { Metadata, PolicyRecord, QueueDef } from '../broker/metadata.js';
+import type { PolicyRecord, QueueDef } from '../broker/metadata.js';
 import { Persistence } from '../broker/persistence.js';
 import type { ClassicQueue, QueueEntry, QueueObserver } from '../queues/classic-queue.js';
 import type { Message } from '../queues/message.js';
@@ -24,23 +24,6 @@ export interface HaPolicy {
   batchSize: number;
   promoteOnShutdown: 'always' | 'when-synced';
   promoteOnFailure: 'always' | 'when-synced';
-}
-
-/** The highest-priority policy for a queue (RabbitMQ: ties go to the policy sorted first). */
-export function queuePolicy(md: Metadata, vhost: string, name: string): PolicyRecord | undefined {
-  let best: PolicyRecord | undefined;
-  for (const p of md.policies.values()) {
-    if (p.vhost !== vhost || (p.applyTo !== 'queues' && p.applyTo !== 'all')) continue;
-    let re: RegExp;
-    try {
-      re = new RegExp(p.pattern);
-    } catch {
-      continue;
-    }
-    if (!re.test(name)) continue;
-    if (best === undefined || p.priority > best.priority || (p.priority === best.priority && p.name < best.name)) best = p;
-  }
-  return best;
 }
 
 export function haPolicyOf(p: PolicyRecord | undefined): HaPolicy | undefined {
@@ -329,9 +312,13 @@ export class MirrorQueue {
     return last >= 0 ? this.store!.durable(last) : undefined;
   }
 
-  /** The messages for a promoted master, in the master's order; those that were out are redelivered. */
+  /**
+   * The messages for a promoted master, in the master's order, all flagged redelivered: the
+   * master's last deliveries may not have reached this mirror before it died, so any of them
+   * may have been delivered already.
+   */
   takeOver(): { entries: Array<{ seq: number; msg: Message; storeSeq: number; redelivered: boolean }>; store: QueueStore | undefined } {
-    const entries = [...this.entries].sort((a, b) => a[0] - b[0]).map(([seq, e]) => ({ seq, msg: e.msg, storeSeq: e.storeSeq, redelivered: e.out }));
+    const entries = [...this.entries].sort((a, b) => a[0] - b[0]).map(([seq, e]) => ({ seq, msg: e.msg, storeSeq: e.storeSeq, redelivered: true }));
     return { entries, store: this.store };
   }
 

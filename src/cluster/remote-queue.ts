@@ -160,14 +160,34 @@ export class RemoteQueue implements QueueEndpoint {
       const cid = this.link.newConsumerId();
       this.cids.set(consumer, cid);
       this.link.registerConsumer(cid, this, consumer);
-      this.call('peer.consume', {
-        cid,
-        prefetch: consumer.prefetch,
-        noAck: consumer.noAck,
-        exclusive: consumer.exclusive,
-        priority: consumer.priority,
-        args: tableToJson(consumer.args),
-      }).catch(() => this.lost(consumer));
+      void this.resubscribe(consumer, cid, def);
+    }
+  }
+
+  /**
+   * Subscribes again at the new master. The new master may not have taken over yet when this
+   * node hears of it first: a refusal is retried for a while before the consumer is cancelled.
+   */
+  private async resubscribe(consumer: Consumer, cid: string, def: QueueDef): Promise<void> {
+    const args = {
+      cid,
+      prefetch: consumer.prefetch,
+      noAck: consumer.noAck,
+      exclusive: consumer.exclusive,
+      priority: consumer.priority,
+      args: tableToJson(consumer.args),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.call('peer.consume', args);
+        return;
+      } catch {
+        if (attempt >= 50 || this.def !== def || this.cids.get(consumer) !== cid) {
+          if (this.cids.get(consumer) === cid) this.lost(consumer);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
 

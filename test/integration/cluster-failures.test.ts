@@ -15,6 +15,7 @@ import {
   prepareClusterNode,
   startClusterNodes,
   waitForRunning,
+  withLogs,
 } from '../cluster-harness.js';
 import { cut, heal, partitionSupport } from '../partition.js';
 
@@ -106,16 +107,6 @@ describe('a cluster formed from the config file (classic_config peer discovery)'
     expect(await ctlOk(host, handles[0], ['list_vhosts', '-q'])).toContain('found');
   });
 });
-
-/** Runs `f`; if it fails, prints the nodes' logs (what each saw of the partition). */
-async function withLogs<T>(nodes: NodeHandle[], f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    for (const n of nodes) console.log(`---- ${n.name}\n${fs.readFileSync(n.logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
-    throw err;
-  }
-}
 
 describe.skipIf(!support.ok)('network partitions', () => {
   const host = new Host();

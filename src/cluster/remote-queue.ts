@@ -46,6 +46,18 @@ export function messageFromWire(w: WireMessage): Message {
   };
 }
 
+/** What the home node needs to serve a consumer (peer.consume). */
+function consumeArgs(consumer: Consumer, cid: string): Record<string, unknown> {
+  return {
+    cid,
+    prefetch: consumer.prefetch,
+    noAck: consumer.noAck,
+    exclusive: consumer.exclusive,
+    priority: consumer.priority,
+    args: tableToJson(consumer.args),
+  };
+}
+
 /** How the using side reaches the home node. */
 export interface HomeLink {
   call(node: string, op: string, args: Record<string, unknown>): Promise<unknown>;
@@ -104,14 +116,7 @@ export class RemoteQueue implements QueueEndpoint {
     this.waiting.set(consumer, early);
     this.link.registerConsumer(cid, this, consumer);
     try {
-      await this.call('peer.consume', {
-        cid,
-        prefetch: consumer.prefetch,
-        noAck: consumer.noAck,
-        exclusive: consumer.exclusive,
-        priority: consumer.priority,
-        args: tableToJson(consumer.args),
-      });
+      await this.call('peer.consume', consumeArgs(consumer, cid));
     } catch (err) {
       this.waiting.delete(consumer);
       this.link.unregisterConsumer(cid);
@@ -169,14 +174,7 @@ export class RemoteQueue implements QueueEndpoint {
    * node hears of it first: a refusal is retried for a while before the consumer is cancelled.
    */
   private async resubscribe(consumer: Consumer, cid: string, def: QueueDef): Promise<void> {
-    const args = {
-      cid,
-      prefetch: consumer.prefetch,
-      noAck: consumer.noAck,
-      exclusive: consumer.exclusive,
-      priority: consumer.priority,
-      args: tableToJson(consumer.args),
-    };
+    const args = consumeArgs(consumer, cid);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.call('peer.consume', args);

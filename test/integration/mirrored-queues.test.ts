@@ -65,6 +65,26 @@ describe('mirrors placed by policy', () => {
     expect(plain.mirrors).toEqual([nodes[1].name, nodes[2].name].sort());
   });
 
+  it('list_queues shows mirrors as rabbitmqctl does: pids for mirrored queues, nothing for others', async () => {
+    const [a] = nodes;
+    const conn = await amqp.connect(url(a));
+    const ch = await conn.createChannel();
+    await ch.assertQueue('plain.q1', { durable: true });
+    await conn.close();
+    const rows = await queues(nodes[2]);
+    const plain = rows.get('plain.q1')!;
+    expect(plain.slave_pids).toBe('');
+    expect(plain.synchronised_slave_pids).toBe('');
+    expect(plain.pid).toMatch(/^#PID<\d+\.\d+\.0>$/);
+    const ha = rows.get('ha.q1')!;
+    expect(Array.isArray(ha.slave_pids) && ha.slave_pids.length).toBe(2);
+    expect(ha.state).toBe('running');
+    const table = await ctlOk(host, a, ['list_queues', 'name', 'slave_pids', '-q', '--no-table-headers']);
+    // Mirrors in the order they started (either, here), as <node.creation.id.0>.
+    expect(table).toMatch(/^ha\.q1\t\[<rabbit_[12]@[^.]+\.\d+\.\d+\.0>, <rabbit_[12]@[^.]+\.\d+\.\d+\.0>\]$/m);
+    expect(table).toMatch(/^plain\.q1\t$/m);
+  });
+
   it('a mirror added to a queue holding messages is unsynchronised until sync_queue', async () => {
     const [a, b] = nodes;
     await ctlOk(host, a, ['set_policy', 'ha-two', '^manual\\.', '{"ha-mode":"exactly","ha-params":2}']);
@@ -123,6 +143,40 @@ describe('failover', () => {
     const rounds = Number(process.env.SOAK_KILLS ?? 1);
     for (let round = 0; round < rounds; round++) await withLogs(nodes, () => killMasterMidStream(round), 120);
   }, 600_000);
+
+  it('a consumer that asked for x-cancel-on-ha-failover gets basic.cancel; the others keep consuming', async () => {
+    await ctlOk(host, nodes[0], ['set_policy', 'ha-all', '^ha\\.', '{"ha-mode":"all","ha-sync-mode":"automatic"}']);
+    const master = nodes[1];
+    const [other] = nodes.filter((n) => n !== master);
+    const d = await amqp.connect(url(master));
+    const dch = await d.createConfirmChannel();
+    await dch.assertQueue('ha.cancel', { durable: true });
+    await waitFor('synchronised mirrors', async () => ((await mirrorNodes(other, 'ha.cancel')).synced.length === 2 ? true : undefined));
+    const c = await amqp.connect(url(other));
+    c.on('error', () => {});
+    const ch = await c.createChannel();
+    ch.on('error', () => {});
+    let cancelled = false;
+    let kept = 0;
+    await ch.consume('ha.cancel', (m) => {
+      if (m === null) cancelled = true;
+    }, { arguments: { 'x-cancel-on-ha-failover': true }, noAck: true });
+    await ch.consume('ha.cancel', (m) => {
+      if (m !== null) kept++;
+    }, { noAck: true });
+    await d.close();
+    await host.killNode(master);
+    await waitFor('the flagged consumer to be cancelled', () => (cancelled ? true : undefined));
+    const p = await amqp.connect(url(other));
+    const pch = await p.createConfirmChannel();
+    for (let i = 0; i < 10; i++) pch.sendToQueue('ha.cancel', Buffer.from(String(i)));
+    await pch.waitForConfirms();
+    await waitFor('the other consumer to keep consuming', () => (kept === 10 ? true : undefined));
+    await p.close();
+    await c.close();
+    await host.restartNode(master);
+    await waitForRunning(host, other, nodes);
+  });
 
   it('ha-promote-on-failure when-synced with no synchronised mirror leaves the queue unavailable', async () => {
     const [a, b, c] = nodes;

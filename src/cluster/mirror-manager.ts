@@ -82,7 +82,28 @@ export class MirrorManager {
       if (!current.includes(n)) set.add(n).catch((err: Error) => this.host.log('warning', `Could not start a mirror of '${q.name}' on ${n}: ${err.message}`));
     }
     this.viewChanged(q);
+    this.moveIfNotListed(q, set, ha);
   }
+
+  /**
+   * ha-mode nodes with this node not listed: once a listed node holds a synchronised mirror,
+   * the master moves there (as RabbitMQ moves it).
+   */
+  private moveIfNotListed(q: ClassicQueue, set: MirrorSet, ha: HaPolicy): void {
+    if (ha.mode !== 'nodes' || !Array.isArray(ha.params) || ha.params.includes(this.host.self) || this.moving.has(q)) return;
+    const target = set.view().synced.find((n) => (ha.params as string[]).includes(n));
+    if (target === undefined) return;
+    this.moving.add(q);
+    const view = set.view();
+    const rest = (xs: string[]) => xs.filter((n) => n !== target);
+    this.host.log('info', `Moving the master of queue '${q.name}' in vhost '${q.vhost}' to ${target} (ha-mode nodes)`);
+    this.host
+      .commit([{ op: 'queue.promote', vhost: q.vhost, name: q.name, node: target, mirrors: rest(view.mirrors), synced: rest(view.synced) }])
+      .catch((err: Error) => this.host.log('warning', `Could not move '${q.name}': ${err.message}`))
+      .finally(() => this.moving.delete(q));
+  }
+
+  private readonly moving = new Set<ClassicQueue>();
 
   /** The metadata records the mirrors (list_queues, and who takes over). */
   private viewChanged(q: ClassicQueue): void {
@@ -94,7 +115,10 @@ export class MirrorManager {
         const broker = this.host.broker();
         const def = broker?.metadata.queue(q.vhost, q.name);
         if (broker === undefined || def === undefined || def.node !== this.host.self || q.deleted) return;
-        const view = this.sets.get(q)?.view() ?? { mirrors: [], synced: [] };
+        const set = this.sets.get(q);
+        const ha = this.haOf(q);
+        if (set !== undefined && ha !== undefined) this.moveIfNotListed(q, set, ha);
+        const view = set?.view() ?? { mirrors: [], synced: [] };
         if (same(def.mirrors ?? [], view.mirrors) && same(def.synced ?? [], view.synced)) return;
         this.host.commit([{ op: 'queue.mirrors', vhost: q.vhost, name: q.name, ...view }]).catch(() => {});
       }, 10),

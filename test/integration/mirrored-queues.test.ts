@@ -85,6 +85,21 @@ describe('mirrors placed by policy', () => {
     expect(table).toMatch(/^plain\.q1\t$/m);
   });
 
+  it('ha-mode nodes moves the master onto a listed node', async () => {
+    const [a, b] = nodes;
+    await ctlOk(host, a, ['set_policy', 'ha-nodes', '^nodes\\.', `{"ha-mode":"nodes","ha-params":["${b.name}"]}`]);
+    const conn = await amqp.connect(url(a));
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('nodes.q1', { durable: true });
+    await waitFor('the master on rabbit_1', async () => ((await mirrorNodes(a, 'nodes.q1')).master === b.name ? true : undefined));
+    for (let i = 0; i < 10; i++) ch.sendToQueue('nodes.q1', Buffer.from(String(i)), { persistent: true });
+    await ch.waitForConfirms();
+    const m = await mirrorNodes(nodes[2], 'nodes.q1');
+    expect(m).toEqual({ master: b.name, mirrors: [], synced: [] });
+    expect((await ch.checkQueue('nodes.q1')).messageCount).toBe(10);
+    await conn.close();
+  });
+
   it('a mirror added to a queue holding messages is unsynchronised until sync_queue', async () => {
     const [a, b] = nodes;
     await ctlOk(host, a, ['set_policy', 'ha-two', '^manual\\.', '{"ha-mode":"exactly","ha-params":2}']);

@@ -49,11 +49,11 @@ export const QUEUE_ITEMS: Catalogue = {
     pids: 'slave_pids synchronised_slave_pids mirror_pids synchronised_mirror_pids',
     queue_state: 'state',
     atoms: 'members online',
-    table: 'arguments',
+    table: 'arguments effective_policy_definition',
     ratio: 'consumer_utilisation consumer_capacity',
   }),
   defaults: ['name', 'messages'],
-  hidden: ['mirror_pids', 'synchronised_mirror_pids'],
+  hidden: ['mirror_pids', 'synchronised_mirror_pids', 'effective_policy_definition'],
 };
 
 export const EXCHANGE_ITEMS: Catalogue = {

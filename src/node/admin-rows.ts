@@ -67,6 +67,21 @@ export async function* batched<T>(items: Iterable<T>, ex: Extractors<T>, columns
   if (batch.length > 0) yield batch;
 }
 
+/** A policy definition as a table of keys and values (list_queues effective_policy_definition). */
+function definitionJson(d: Record<string, unknown>): Json {
+  const field = (v: unknown): FieldValue =>
+    typeof v === 'string'
+      ? v
+      : typeof v === 'boolean'
+        ? v
+        : typeof v === 'number'
+          ? Number.isInteger(v) ? { type: 'l', value: v } : { type: 'd', value: v }
+          : Array.isArray(v)
+            ? v.map(field)
+            : String(v);
+  return tableJson(new Map(Object.entries(d).map(([k, v]) => [k, field(v)])));
+}
+
 /** Several streams of row batches, one after the other. */
 export async function* concatRows(...streams: Array<AsyncIterable<unknown[][]>>): AsyncGenerator<unknown[][]> {
   for (const s of streams) yield* s;
@@ -290,6 +305,7 @@ export function queueItems(l: Listing): Extractors<ClassicQueue> {
     auto_delete: (q) => q.autoDeleteWhenUnused,
     arguments: (q) => tableJson(q.args),
     policy: (q) => l.broker.policyFor(q.vhost, q.name)?.name ?? null,
+    effective_policy_definition: (q) => definitionJson(l.broker.policyFor(q.vhost, q.name)?.definition ?? {}),
     pid: (q) => l.pid(l.broker.queueId(q)),
     owner_pid: (q) => l.ownerPid(q.owner),
     exclusive: (q) => q.owner !== undefined,

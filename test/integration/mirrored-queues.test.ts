@@ -83,6 +83,9 @@ describe('mirrors placed by policy', () => {
     // Mirrors in the order they started (either, here), as <node.creation.id.0>.
     expect(table).toMatch(/^ha\.q1\t\[<rabbit_[12]@[^.]+\.\d+\.\d+\.0>, <rabbit_[12]@[^.]+\.\d+\.\d+\.0>\]$/m);
     expect(table).toMatch(/^plain\.q1\t$/m);
+    const policies = await ctlOk(host, a, ['list_queues', 'name', 'policy', 'effective_policy_definition', '-q', '--no-table-headers']);
+    expect(policies).toContain('ha.q1\tha-all\t[{"ha-mode","all"},{"ha-sync-mode","automatic"}]');
+    expect(policies).toMatch(/^plain\.q1\t\t\[\]$/m);
   });
 
   it('ha-mode nodes moves the master onto a listed node', async () => {

@@ -111,8 +111,8 @@ describe('column arguments', () => {
     );
   });
 
-  it('know every info item of 3.10\'s list_queues, plus the newer mirror_pids names (not in the help)', () => {
-    expect(QUEUE_ITEMS.hidden).toEqual(['mirror_pids', 'synchronised_mirror_pids']);
+  it('know every info item of 3.10\'s list_queues, plus the newer mirror_pids names and effective_policy_definition (not in the help)', () => {
+    expect(QUEUE_ITEMS.hidden).toEqual(['mirror_pids', 'synchronised_mirror_pids', 'effective_policy_definition']);
     expect(Object.keys(QUEUE_ITEMS.kinds).filter((k) => !QUEUE_ITEMS.hidden!.includes(k)).sort()).toEqual(
       ('arguments auto_delete consumer_capacity consumer_utilisation consumers disk_reads disk_writes durable exclusive ' +
         'exclusive_consumer_pid exclusive_consumer_tag head_message_timestamp leader members memory message_bytes ' +

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inCgroup } from './partition.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HOST = os.hostname().split('.')[0];
@@ -119,14 +120,17 @@ export async function stopAll() {
 /**
  * Stops every node started here when the benchmark fails, is interrupted (Ctrl-C, SIGTERM) or
  * exits with nodes still up; only nodes this process started, found by their own pid files.
+ * `afterStop` (optional, synchronous) then removes what else the benchmark made.
  */
-export function cleanUpOnExit() {
+export function cleanUpOnExit(afterStop = () => {}) {
   let stopping = false;
   const bail = (why, code) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`\n${why}: stopping the nodes this benchmark started\n`);
-    stopAll().finally(() => process.exit(code));
+    stopAll()
+      .then(afterStop)
+      .finally(() => process.exit(code));
   };
   process.on('SIGINT', () => bail('interrupted', 130));
   process.on('SIGTERM', () => bail('terminated', 143));
@@ -163,6 +167,12 @@ export async function clusterHost(kind) {
   const cookie = Array.from({ length: 20 }, () => String.fromCharCode(65 + randomInt(26))).join('');
   fs.writeFileSync(path.join(home, '.erlang.cookie'), cookie, { mode: 0o400 });
   const epmdPort = String(await freePort());
+  // The mapper is the host's, started here: were the first node to start it, it would live in
+  // that node's cgroup (see partition.js) and go with it.
+  const mapperEnv = { PATH: process.env.PATH, HOME: home, ERL_EPMD_PORT: epmdPort };
+  const mapper = kind === 'warren' ? [process.execPath, [path.join(ROOT, 'bin', 'warren-epmd'), '-port', epmdPort]] : ['epmd', []];
+  spawnSync(mapper[0], [...mapper[1], '-daemon'], { env: mapperEnv });
+  await waitUntil(`the ${kind} port mapper`, () => spawnSync(mapper[0], [...mapper[1], '-names'], { env: mapperEnv }).status === 0, 10_000);
   let stopped;
   const host = {
     kind,
@@ -186,46 +196,71 @@ export async function clusterHost(kind) {
  * A temp dir, HOME, free ports and the RABBITMQ_* environment for one node of either kind;
  * HOME and the port mapper are the cluster host's when one is given, else the node's own.
  */
-async function nodeEnvironment(prefix, short, cluster) {
+async function nodeEnvironment(prefix, short, cluster, conf) {
   const dir = tempDir(prefix);
   const home = cluster?.home ?? path.join(dir, 'home');
   if (cluster === undefined) fs.mkdirSync(home);
   const amqpPort = await freePort();
+  const distPort = await freePort();
   const env = {
     PATH: process.env.PATH,
     HOME: home,
     ERL_EPMD_PORT: cluster?.epmdPort ?? String(await freePort()),
     RABBITMQ_NODENAME: `${short}@${HOST}`,
     RABBITMQ_NODE_PORT: String(amqpPort),
-    RABBITMQ_DIST_PORT: String(await freePort()),
+    RABBITMQ_DIST_PORT: String(distPort),
     RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
   };
-  return { dir, env, amqpPort };
+  if (conf !== undefined) {
+    env.RABBITMQ_CONFIG_FILE = path.join(dir, 'rabbitmq.conf');
+    fs.writeFileSync(env.RABBITMQ_CONFIG_FILE, conf.map((line) => `${line}\n`).join(''));
+  }
+  return { dir, env, amqpPort, distPort };
 }
+
+/** `file args`, run inside `cgroup` from its first instruction when one is given (partition.js). */
+const launcher = (cgroup, file, args) => (cgroup === undefined ? { file, args } : inCgroup(cgroup, file, args));
 
 /**
  * A Warren node with its own mapper port, HOME and dirs, or those of `cluster` (clusterHost).
  * `nodeArgs` go to Node itself (e.g. --cpu-prof); `keepDir` keeps the temp dir (and a profile
- * written into it) after stop().
+ * written into it) after stop(); `conf` is the lines of its rabbitmq.conf; `cgroup` one made
+ * by partition.js's createCgroup, for the node to run in. kill9() and restart() are for
+ * failover: the process killed with SIGKILL, then started again with the same name and data.
  */
-export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false, cluster } = {}) {
-  const { dir, env, amqpPort } = await nodeEnvironment('warren-bench-', short, cluster);
+export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = false, cluster, conf, cgroup } = {}) {
+  const { dir, env, amqpPort, distPort } = await nodeEnvironment('warren-bench-', short, cluster, conf);
   env.RABBITMQ_PID_FILE = path.join(dir, 'node.pid');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')], { env, stdio: 'ignore', cwd: dir });
-  const exited = new Promise((r) => child.once('exit', r));
   const ctl = path.join(ROOT, 'bin', 'warrenctl');
+  let child;
+  let exited;
+  const launch = async () => {
+    const { file, args } = launcher(cgroup, process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'warren-server')]);
+    child = spawn(file, args, { env, stdio: 'ignore', cwd: dir });
+    exited = new Promise((r) => child.once('exit', r));
+    await waitUntil('the Warren node', () => {
+      if (child.exitCode !== null) throw new Error(`the Warren node exited (${child.exitCode}) while starting`);
+      return spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0;
+    });
+  };
   let stopped;
   const node = {
     kind: 'warren',
     name: `${short}@${HOST}`,
     amqpPort,
+    distPort,
     uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
     dir,
     pid: () => child.pid,
     rssMiB: () => rssMiB(child.pid),
     ctl: (args) => [process.execPath, [ctl, ...args]],
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: launch,
     stop() {
       stopped ??= (async () => {
         started.delete(node);
@@ -244,10 +279,7 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
   };
   started.add(node);
   try {
-    await waitUntil('the Warren node', () => {
-      if (child.exitCode !== null) throw new Error(`the Warren node exited (${child.exitCode}) while starting`);
-      return spawnSync(process.execPath, [ctl, 'await_startup', '-t', '1'], { env }).status === 0;
-    });
+    await launch();
   } catch (err) {
     await node.stop();
     throw err;
@@ -257,10 +289,11 @@ export async function startWarren(short = 'bench', { nodeArgs = [], keepDir = fa
 
 /**
  * A real RabbitMQ node (Debian's rabbitmq-server) with its own ports, dirs and epmd, or the
- * epmd and HOME of `cluster` (clusterHost).
+ * epmd and HOME of `cluster` (clusterHost); `conf`, `cgroup`, kill9() and restart() as for
+ * startWarren.
  */
-export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
-  const { dir, env, amqpPort } = await nodeEnvironment('rabbit-bench-', short, cluster);
+export async function startRabbit(short = 'benchrabbit', { cluster, conf, cgroup } = {}) {
+  const { dir, env, amqpPort, distPort } = await nodeEnvironment('rabbit-bench-', short, cluster, conf);
   Object.assign(env, {
     LANG: 'C.UTF-8',
     RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
@@ -271,10 +304,20 @@ export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
   const rabbitmqctl = (args) => spawnSync(RABBITMQCTL, args, { env, encoding: 'utf8', timeout: 120_000 });
   let stopped;
   let beamPid;
+  const launch = async () => {
+    beamPid = undefined;
+    // -detached: beam.smp is forked from the wrapper, so it starts inside the same cgroup.
+    const { file, args } = launcher(cgroup, RABBITMQ_SERVER, ['-detached']);
+    const r = spawnSync(file, args, { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
+    await waitUntil('the RabbitMQ node', () => rabbitmqctl(['await_startup', '-t', '5']).status === 0, 120_000);
+    node.pid();
+  };
   const node = {
     kind: 'rabbitmq',
     name: `${short}@${HOST}`,
     amqpPort,
+    distPort,
     uri: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     env,
     dir,
@@ -282,6 +325,12 @@ export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
     pid: () => (beamPid ??= readPid(env.RABBITMQ_PID_FILE)),
     rssMiB: () => rssMiB(node.pid()),
     ctl: (args) => [RABBITMQCTL, args],
+    async kill9() {
+      const pid = node.pid();
+      process.kill(pid, 'SIGKILL');
+      while (alive(pid)) await sleep(10);
+    },
+    restart: launch,
     stop() {
       stopped ??= (async () => {
         started.delete(node);
@@ -303,11 +352,8 @@ export async function startRabbit(short = 'benchrabbit', { cluster } = {}) {
     },
   };
   started.add(node);
-  const r = spawnSync(RABBITMQ_SERVER, ['-detached'], { env, encoding: 'utf8' });
   try {
-    if (r.status !== 0) throw new Error(`rabbitmq-server -detached failed: ${r.stderr}`);
-    await waitUntil('the RabbitMQ node', () => rabbitmqctl(['await_startup', '-t', '5']).status === 0, 120_000);
-    node.pid();
+    await launch();
   } catch (err) {
     await node.stop();
     throw err;

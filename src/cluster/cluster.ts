@@ -23,7 +23,7 @@ import type { WarrenNode } from '../node/node.js';
 import { diffCommands } from './diff.js';
 import { discNodes, members, readMembership, writeMembership, type Membership, type NodeType } from './membership.js';
 import { PeerLink, type PeerHello } from './peers.js';
-import { HomeQueues, RemoteQueue, messageFromWire, type WireMessage } from './remote-queue.js';
+import { HomeQueues, RemoteQueue, messageFromWire, type Delivery, type WireMessage } from './remote-queue.js';
 import { MirrorManager } from './mirror-manager.js';
 import type { RemoteQueueAccess } from '../broker/broker.js';
 import { homeDown } from '../broker/broker.js';
@@ -1021,18 +1021,26 @@ export class Cluster implements MetadataLog {
         throw err;
       }
     };
+    // A batch of publishes from one node to one queue: each answered with whether it was taken
+    // (and, when confirmed, once it is safe: on disk and with the synchronised mirrors).
     h.set('peer.publish', async (a, ctx) => {
       fromNode(ctx);
+      const ms = a.ms as WireMessage[];
+      const cs = a.cs as boolean[];
       const q = this.broker?.vhosts.get(String(a.vhost))?.queues.get(String(a.name));
-      if (q === undefined) return false;
-      const msg = messageFromWire(a.m as WireMessage);
-      if (q.wouldRejectPublish(msg)) {
-        if (q.settings.overflow === 'reject-publish-dlx') this.broker!.deadLetterRejected(q, msg);
-        return false;
-      }
-      const entry = q.publish(msg, Date.now());
-      if (entry !== undefined && a.c === true) await this.broker!.durable(q, entry);
-      return true;
+      if (q === undefined) return ms.map(() => false);
+      const now = Date.now();
+      const results: Array<boolean | Promise<boolean>> = ms.map((w, i) => {
+        const msg = messageFromWire(w);
+        if (q.wouldRejectPublish(msg)) {
+          if (q.settings.overflow === 'reject-publish-dlx') this.broker!.deadLetterRejected(q, msg);
+          return false;
+        }
+        const entry = q.publish(msg, now);
+        const safe = entry !== undefined && cs[i] ? this.broker!.durable(q, entry) : undefined;
+        return safe === undefined ? true : safe.then(() => true);
+      });
+      return Promise.all(results);
     });
     h.set('peer.consume', (a, ctx) => amqp(() => this.home.consume(this.localQueue(a), fromNode(ctx), a)));
     h.set('peer.cancel', (a, ctx) => {
@@ -1054,14 +1062,16 @@ export class Cluster implements MetadataLog {
       return amqp(() => this.localQueue(a).purge());
     });
     h.set('peer.deliver', (a, ctx) => {
-      const origin = fromNode(ctx);
-      const rc = this.remoteConsumers.get(String(a.cid));
-      if (rc === undefined) {
-        // The consumer is gone here: the message goes back to its queue.
-        this.links.get(origin)?.call('peer.reject', { vhost: '', name: '', cid: a.cid, ids: [a.id], requeue: true }).catch(() => {});
-        return 'ok';
+      const home = fromNode(ctx);
+      for (const [cid, id, m, redelivered] of a.ds as Delivery[]) {
+        const rc = this.remoteConsumers.get(cid);
+        if (rc === undefined) {
+          // The consumer is gone here: the message goes back to its queue.
+          this.callNode(home, 'peer.reject', { vhost: '', name: '', cid, ids: [id], requeue: true }).catch(() => {});
+          continue;
+        }
+        rc.rq.delivered(rc.consumer, id, messageFromWire(m), redelivered);
       }
-      rc.rq.delivered(rc.consumer, Number(a.id), messageFromWire(a.m as WireMessage), a.r === true);
       return 'ok';
     });
     h.set('peer.cancelled', (a, ctx) => {

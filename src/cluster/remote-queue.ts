@@ -216,8 +216,24 @@ export class RemoteQueue implements QueueEndpoint {
     return { entry: { msg: messageFromWire(r.m), seq: r.id, redelivered: r.r, expiresAt: 0, storeSeq: -1 }, messageCount: r.count };
   }
 
+  /**
+   * Forwards a publish to the home node. Publishes of one turn travel together (one request);
+   * each resolves with whether the queue took it (and, for `confirm`, holds it safely).
+   */
   publish(msg: Message, confirm: boolean): Promise<boolean> {
-    return this.call('peer.publish', { m: messageToWire(msg), c: confirm }).then((ok) => ok === true);
+    if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
+    return new Promise<boolean>((resolve) => this.outbox.push({ m: messageToWire(msg), c: confirm, resolve }));
+  }
+
+  private outbox: Array<{ m: WireMessage; c: boolean; resolve: (ok: boolean) => void }> = [];
+
+  private sendOutbox(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    this.call('peer.publish', { ms: batch.map((p) => p.m), cs: batch.map((p) => p.c) }).then(
+      (oks) => batch.forEach((p, i) => p.resolve((oks as boolean[])[i] === true)),
+      () => batch.forEach((p) => p.resolve(false)),
+    );
   }
 
   scheduleDelivery(): void {}
@@ -267,6 +283,9 @@ export class RemoteQueue implements QueueEndpoint {
   }
 }
 
+/** One delivery on its way to a consumer's node: [consumer id, delivery id, message, redelivered]. */
+export type Delivery = [string, number, WireMessage, boolean];
+
 /** A consumer on another node, as the home queue sees it. */
 interface RemoteConsumer {
   queue: ClassicQueue;
@@ -301,10 +320,11 @@ export class HomeQueues {
       deliver: (c, _q, entry) => {
         const id = this.nextId++;
         if (!c.noAck) unacked.set(id, entry);
-        this.send(origin, 'peer.deliver', { cid, id, m: messageToWire(entry.msg), r: entry.redelivered }).catch(() => {});
+        this.queueDelivery(origin, [cid, id, messageToWire(entry.msg), entry.redelivered]);
       },
       cancelledByServer: () => {
         this.consumers.delete(cid);
+        this.flushDeliveries(origin);
         if (!this.silent) this.send(origin, 'peer.cancelled', { cid }).catch(() => {});
       },
     };
@@ -312,6 +332,25 @@ export class HomeQueues {
     const consumer = new Consumer(cid, channel, a.noAck === true, exclusive, Number(a.priority ?? 0), Number(a.prefetch ?? 0), args);
     this.consumers.set(cid, { queue, consumer, origin, unacked });
     queue.addConsumer(consumer);
+  }
+
+  /** Deliveries to one node go together, once per turn (one request each way). */
+  private readonly deliveries = new Map<string, Delivery[]>();
+
+  private queueDelivery(origin: string, d: Delivery): void {
+    let list = this.deliveries.get(origin);
+    if (list === undefined) {
+      this.deliveries.set(origin, (list = []));
+      setImmediate(() => this.flushDeliveries(origin));
+    }
+    list.push(d);
+  }
+
+  private flushDeliveries(origin: string): void {
+    const list = this.deliveries.get(origin);
+    if (list === undefined) return;
+    this.deliveries.delete(origin);
+    this.send(origin, 'peer.deliver', { ds: list }).catch(() => {});
   }
 
   cancel(cid: string): void {

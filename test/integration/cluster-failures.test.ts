@@ -145,7 +145,11 @@ describe.skipIf(!support.ok)('network partitions', () => {
   });
 
   it('pause_minority: the node cut off from the majority stops its app, and resumes when the partition heals', async () => {
-    const [a, b, c] = await threeNodes('pm', 'pause_minority');
+    const nodes = await threeNodes('pm', 'pause_minority');
+    await withLogs(nodes, () => pauseMinority(nodes));
+  });
+
+  async function pauseMinority([a, b, c]: NodeHandle[]): Promise<void> {
     await isolate(c, [a, b]);
     await waitForRunning(host, a, [a, b]);
     await waitFor('the minority to pause', async () => ((await host.ctl(c, ['cluster_status'])).exitCode === 64 ? true : undefined));
@@ -155,7 +159,7 @@ describe.skipIf(!support.ok)('network partitions', () => {
     await waitFor('the minority to resume', async () => ((await host.ctl(c, ['await_startup', '-t', '1'])).exitCode === 0 ? true : undefined), 60_000);
     await waitForRunning(host, c, [a, b, c], 60_000);
     expect(await ctlOk(host, c, ['list_users', '-q'])).toContain('during');
-  });
+  }
 
   it('autoheal: after the partition heals, the losing side restarts and takes the winners\' metadata', async () => {
     const [a, b, c] = await threeNodes('ah', 'autoheal');

@@ -21,7 +21,7 @@ import { ClassicQueue, type DeadLetterReason, type QueueEntry, type QueueHost } 
 import { permitted, type Permission } from './auth.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { EXCHANGE_TYPES, Exchange, exchangeDest, queueDest, type ExchangeType } from './exchange.js';
-import { headersBindingError, sameArguments } from './routing/index.js';
+import { headersBindingError } from './routing/index.js';
 import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, PolicyRecord, QueueDef } from './metadata.js';
 import { matchPolicy } from './policies.js';
 import { Persistence } from './persistence.js';
@@ -655,7 +655,7 @@ export class Broker implements QueueHost {
     const bad = ex.type === 'headers' && !unbind ? headersBindingError(args) : null;
     if (bad !== null) throw new AmqpError(PRECONDITION_FAILED, bad);
     const dest = destKind === 'queue' ? queueDest(destName) : exchangeDest(destName);
-    const current = ex.bindings.find((b) => b.destination === dest && b.routingKey === routingKey && sameArguments(b.args, args));
+    const current = ex.find(dest, routingKey, args);
     if (unbind ? current === undefined : current !== undefined) return;
     const binding: BindingDef = {
       vhost: vhostName,

@@ -42,14 +42,26 @@ export class Exchange {
     return typeof ae === 'string' ? ae : undefined;
   }
 
+  /** Bindings without arguments (nearly all), by destination and key, for `find`. */
+  private readonly plain = new Map<string, Binding>();
+
   bind(destination: DestinationId, routingKey: string, args: FieldTable): boolean {
     if (!this.table.bind(destination, routingKey, args)) return false;
-    this.bindings.push({ source: this.name, destination, routingKey, args });
+    const b: Binding = { source: this.name, destination, routingKey, args };
+    this.bindings.push(b);
+    if (args.size === 0) this.plain.set(`${destination}\u0000${routingKey}`, b);
     return true;
+  }
+
+  /** The binding with this destination, key and arguments, if there is one. */
+  find(destination: DestinationId, routingKey: string, args: FieldTable): Binding | undefined {
+    if (args.size === 0) return this.plain.get(`${destination}\u0000${routingKey}`);
+    return this.bindings.find((b) => b.destination === destination && b.routingKey === routingKey && sameArguments(b.args, args));
   }
 
   unbind(destination: DestinationId, routingKey: string, args: FieldTable): boolean {
     if (!this.table.unbind(destination, routingKey, args)) return false;
+    if (args.size === 0) this.plain.delete(`${destination}\u0000${routingKey}`);
     const i = this.bindings.findIndex(
       (b) => b.destination === destination && b.routingKey === routingKey && sameArguments(b.args, args),
     );
@@ -60,6 +72,7 @@ export class Exchange {
   unbindAll(destination: DestinationId): Binding[] {
     this.table.unbindAll(destination);
     const removed = this.bindings.filter((b) => b.destination === destination);
+    for (const b of removed) if (b.args.size === 0) this.plain.delete(`${destination}\u0000${b.routingKey}`);
     if (removed.length > 0) {
       const keep = this.bindings.filter((b) => b.destination !== destination);
       this.bindings.length = 0;

@@ -33,7 +33,11 @@ export class Deque<T> {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) % this.items.length;
     this.count--;
-    if (this.count === 0) this.head = 0;
+    if (this.count === 0) {
+      this.head = 0;
+      // A drained backlog gives its big array back (the collector would otherwise keep walking it).
+      if (this.items.length > 4096) this.items = new Array<T | undefined>(16);
+    }
     return item;
   }
 

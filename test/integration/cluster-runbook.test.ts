@@ -270,3 +270,12 @@ describe('RAM nodes without a disc node', () => {
     for (const n of [rabbit, r1, r2]) expect(await ctlOk(host, n, ['list_users', '-q'])).toContain('somebody');
   });
 });
+
+describe('update_cluster_nodes', () => {
+  it('a stopped member takes the membership a running member has, and starts in the cluster', async () => {
+    await ctlOk(host, r2, ['stop_app']);
+    expect(await ctlOk(host, r2, ['update_cluster_nodes', rabbit.name])).toBe(`Will seed ${r2.name} from ${rabbit.name} on next start\n`);
+    await ctlOk(host, r2, ['start_app']);
+    await waitForRunning(host, rabbit, [rabbit, r1, r2]);
+  });
+});

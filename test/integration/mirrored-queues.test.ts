@@ -155,6 +155,32 @@ describe('mirrors placed by policy', () => {
   });
 });
 
+describe('mirrors kept placed', () => {
+  it('ha-mode exactly tops itself up when a mirror\'s node goes, and the new mirror is filled by automatic sync', async () => {
+    const [a, b, c] = nodes;
+    await ctlOk(host, a, ['set_policy', 'ha-exact', '^exact\\.', '{"ha-mode":"exactly","ha-params":2,"ha-sync-mode":"automatic"}']);
+    const conn = await amqp.connect(url(a));
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('exact.q1', { durable: true });
+    for (let i = 0; i < 50; i++) ch.sendToQueue('exact.q1', Buffer.from(String(i)), { persistent: true });
+    await ch.waitForConfirms();
+    const first = await waitFor('one synchronised mirror', async () => {
+      const m = await mirrorNodes(a, 'exact.q1');
+      return m.synced.length === 1 ? m.synced[0] : undefined;
+    });
+    const gone = byName(first);
+    const spare = first === b.name ? c : b;
+    await host.killNode(gone);
+    await waitFor('a mirror on the spare node, synchronised', async () => {
+      const m = await mirrorNodes(a, 'exact.q1');
+      return (m.mirrors.length === 1 && m.mirrors[0] === spare.name && m.synced[0] === spare.name) || undefined;
+    });
+    await conn.close();
+    await host.restartNode(gone);
+    await waitForRunning(host, a, nodes);
+  });
+});
+
 describe('failover', () => {
   it('kill -9 of the master in the middle of a confirmed stream loses nothing confirmed', async () => {
     await ctlOk(host, nodes[0], ['set_policy', 'ha-all', '^ha\\.', '{"ha-mode":"all","ha-sync-mode":"automatic"}']);

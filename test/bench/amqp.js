@@ -19,7 +19,7 @@ import path from 'node:path';
 import { AmqpClient } from '../../dist/perf/client.js';
 import { parseAmqpUri } from '../../dist/perf/uri.js';
 import { topFrames } from './profile-top.js';
-import { ROOT, cleanUpOnExit, keepLogsIn, loadavg, machine, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
+import { ROOT, cleanUpOnExit, failureLog, loadavg, machine, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, tempDir, timeProcess } from './lib.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -65,18 +65,8 @@ function log(line) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Scenarios that failed: reported under the table, and the exit code is 1. */
-const failures = [];
-async function attempt(what, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    failures.push(`${what}: ${err.message}`);
-    log(`  FAILED ${what}: ${err.message}`);
-    keepLogsIn(LOGS);
-    return undefined;
-  }
-}
+/** Scenarios that fail are reported under the table, and the exit code is 1. */
+const { attempt, finish } = failureLog(LOGS);
 
 // The warren-perf runs under way, ended with the benchmark (Ctrl-C, a failure).
 const running = new Set();
@@ -407,7 +397,4 @@ if ([7, 8, 9].some(selected)) {
 }
 console.log('');
 printTable();
-for (const f of failures) console.log(`FAILED ${f}`);
-if (failures.length > 0) console.log(`the nodes' logs are in ${LOGS}`);
-console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
-process.exit(failures.length > 0 ? 1 : 0);
+finish(began);

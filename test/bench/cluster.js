@@ -19,6 +19,7 @@ import { parseAmqpUri } from '../../dist/perf/uri.js';
 import {
   cleanUpOnExit,
   clusterHost,
+  failureLog,
   keepLogsIn,
   loadavg,
   machine,
@@ -188,18 +189,8 @@ const kinds = rabbitmqInstalled() ? ['warren', 'rabbitmq'] : ['warren'];
 if (kinds.length === 1) console.log('note: rabbitmq-server is not installed (apt-get install rabbitmq-server); Warren only');
 
 const results = {};
-const failures = [];
-for (const kind of kinds) {
-  try {
-    results[kind] = await runBroker(kind);
-  } catch (err) {
-    failures.push(err.message);
-    log(`FAILED ${kind}: ${err.message}`);
-  }
-}
+const { attempt, finish } = failureLog(LOGS);
+for (const kind of kinds) results[kind] = await attempt(kind, () => runBroker(kind));
 console.log('');
 printTable(results);
-for (const f of failures) console.log(`FAILED ${f}`);
-if (failures.length > 0) console.log(`the nodes' logs are in ${LOGS}`);
-console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
-process.exit(failures.length > 0 ? 1 : 0);
+finish(began);

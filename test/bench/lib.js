@@ -105,6 +105,34 @@ export function keepLogsIn(dir) {
   keptLogs = dir;
 }
 
+/**
+ * The steps of a bench run that failed: `attempt` runs a step, and a failure is logged, the
+ * nodes' logs are kept in `logsDir`, and the run goes on; `finish` lists them under the table
+ * and ends the process (exit 1 if any failed).
+ */
+export function failureLog(logsDir) {
+  const failures = [];
+  return {
+    failures,
+    async attempt(what, fn) {
+      try {
+        return await fn();
+      } catch (err) {
+        failures.push(`${what}: ${err.message}`);
+        process.stderr.write(`  FAILED ${what}: ${err.message}\n`);
+        keepLogsIn(logsDir);
+        return undefined;
+      }
+    },
+    finish(began) {
+      for (const f of failures) console.log(`FAILED ${f}`);
+      if (failures.length > 0) console.log(`the nodes' logs are in ${logsDir}`);
+      console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
+      process.exit(failures.length > 0 ? 1 : 0);
+    },
+  };
+}
+
 function keepLogs(node) {
   if (keptLogs === undefined) return;
   const to = path.join(keptLogs, `${node.kind}-${node.name}-${Date.now()}`);

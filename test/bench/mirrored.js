@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
-import { ROOT, cleanUpOnExit, clusterHost, keepLogsIn, loadavg, machine, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, waitUntil } from './lib.js';
+import { ROOT, cleanUpOnExit, clusterHost, failureLog, loadavg, machine, median, rabbitmqInstalled, startRabbit, startWarren, stopAll, table, waitUntil } from './lib.js';
 import { cleanUpPartitions, createCgroup, cut, healAll, partitionUnsupported } from './partition.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -284,17 +284,8 @@ function row(metric, unit, target) {
   return r;
 }
 
-const failures = [];
-async function attempt(what, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    failures.push(`${what}: ${err.message}`);
-    log(`  FAILED ${what}: ${err.message}`);
-    keepLogsIn(LOGS);
-    return undefined;
-  }
-}
+/** Scenarios that fail are reported under the table, and the exit code is 1. */
+const { attempt, finish } = failureLog(LOGS);
 
 function fmt(v, unit) {
   if (v === undefined || Number.isNaN(v)) return '-';
@@ -393,7 +384,4 @@ try {
 
 console.log('');
 printTable();
-for (const f of failures) console.log(`FAILED ${f}`);
-if (failures.length > 0) console.log(`the nodes' logs are in ${LOGS}`);
-console.log(`\ntotal ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()}`);
-process.exit(failures.length > 0 ? 1 : 0);
+finish(began);

@@ -239,7 +239,7 @@ export class Broker implements QueueHost {
         }
         const owner = def.owner === undefined ? undefined : this.owners.get(def.owner);
         if (def.owner !== undefined && owner === undefined) return; // Its connection is gone already.
-        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, owner, def.args);
+        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, owner, def.args, def.id);
         vh.queues.set(def.name, q);
         if (attach && def.durable && owner === undefined) this.attaching.set(q, this.persistence.attach(q));
         this.mirrors?.scheduleReconcile();
@@ -266,7 +266,8 @@ export class Broker implements QueueHost {
         if (local !== undefined) return;
         vh.remoteQueues.delete(cmd.name);
         const taken = this.mirrors?.takeOver(cmd.vhost, cmd.name);
-        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, undefined, def.args);
+        // A promoted mirror keeps the pid number it had as a mirror (the master's).
+        const q = this.newQueue(def.vhost, def.name, def.durable, def.autoDelete, undefined, def.args, def.id);
         if (taken !== undefined) {
           q.restoreMirrored(taken.entries);
           if (taken.store !== undefined) this.persistence.adopt(q, taken.store);
@@ -363,9 +364,17 @@ export class Broker implements QueueHost {
     }
   }
 
-  private newQueue(vhost: string, name: string, durable: boolean, autoDelete: boolean, owner: object | undefined, args: FieldTable): ClassicQueue {
+  private newQueue(
+    vhost: string,
+    name: string,
+    durable: boolean,
+    autoDelete: boolean,
+    owner: object | undefined,
+    args: FieldTable,
+    id: number | undefined,
+  ): ClassicQueue {
     const q = new ClassicQueue(vhost, name, durable, autoDelete, owner, args, this.queueSettings(vhost, name, args), this);
-    this.queueIds.set(q, this.nextQueueId++);
+    this.queueIds.set(q, id ?? this.nextQueueId++);
     return q;
   }
 
@@ -533,6 +542,7 @@ export class Broker implements QueueHost {
       autoDelete: d.autoDelete,
       owner: d.exclusive && actor.connection !== undefined ? this.ownerId(actor.connection) : undefined,
       args: d.args,
+      id: this.nextQueueId++,
     };
     await this.commit({ op: 'queue.declare', queue: def });
     const q = vh.queues.get(name);

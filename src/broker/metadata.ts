@@ -73,6 +73,8 @@ export interface QueueDef {
   /** The owning connection of an exclusive queue ("<node>/<id>"). */
   owner?: string;
   args: FieldTable;
+  /** The number in the queue's pid (<node.creation.id.0>), kept while its node is down. */
+  id?: number;
   /** A mirrored queue's mirrors, oldest first, and which of them are synchronised. */
   mirrors?: string[];
   synced?: string[];

@@ -145,8 +145,14 @@ export class Cluster implements MetadataLog {
 
   /** A member's port-mapper creation (part of the pids list_queues shows for it). */
   creationOf(node: string): number {
-    return node === this.self ? this.node.creation : (this.links.get(node)?.hello?.creation ?? 0);
+    if (node === this.self) return this.node.creation;
+    const creation = this.links.get(node)?.hello?.creation;
+    if (creation !== undefined) this.lastCreation.set(node, creation);
+    return creation ?? this.lastCreation.get(node) ?? 0;
   }
+
+  /** Members' creations as last seen (the pids of a down node's queues still name it). */
+  private readonly lastCreation = new Map<string, number>();
 
   /** Calls a peer operation on `node`, this node included (answered by its own handlers). */
   callNode(node: string, op: string, args: Record<string, unknown>): Promise<unknown> {
@@ -375,7 +381,10 @@ export class Cluster implements MetadataLog {
         }
       }
       if (this.forceBoot) return 'boot';
-      if (this.type === 'disc') {
+      // While any member runs, this node syncs from the cluster (it may have asked one that was
+      // not the coordinator: it asks again), never starts from its own data.
+      const othersRun = [...this.links.values()].some((l) => l.appRunning);
+      if (this.type === 'disc' && !othersRun) {
         if (waitFor.length === 0 && (this.allOthersAnswered() || Date.now() - started > 500)) return 'boot';
         if (waitFor.length > 0 && this.allWaiting(waitFor) && this.lowestOf(waitFor)) return 'boot';
       }
@@ -505,6 +514,7 @@ export class Cluster implements MetadataLog {
   // ---- peers coming and going ----
 
   private peerUp(node: string, hello: PeerHello): void {
+    if (hello.creation !== undefined) this.lastCreation.set(node, hello.creation);
     const lostAs = this.silentlyLost.get(node);
     this.silentlyLost.delete(node);
     // The same process, its app not restarted since: it carried on without us.

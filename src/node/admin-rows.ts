@@ -89,10 +89,11 @@ export async function* concatRows(...streams: Array<AsyncIterable<unknown[][]>>)
 
 export async function* emptyRows(): AsyncGenerator<Json[][]> {}
 
-/** What is known of a queue whose home node is down: its record, and that it is down. */
-export function downQueueItems(): Extractors<QueueDef> {
+/** What is known of a queue whose home node is down: its record (pid included), and that it is down. */
+export function downQueueItems(creationOf: (node: string) => number): Extractors<QueueDef> {
   return {
     name: (d) => d.name,
+    pid: (d) => [d.node, creationOf(d.node), d.id ?? 0],
     durable: (d) => d.durable,
     auto_delete: (d) => d.autoDelete,
     arguments: (d) => tableJson(d.args),

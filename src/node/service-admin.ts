@@ -195,10 +195,11 @@ export function adminHandlers(node: WarrenNode, h: Map<string, Handler>): void {
     // The whole cluster: each running member lists its own; queues whose home is down last.
     const down = [...vh.remoteQueues.values()].filter((d) => !node.cluster.runningNodes().includes(d.node));
     const fromPeers = a.offline === true ? [] : node.cluster.runningNodes().filter((n) => n !== node.name);
+    // Queues whose home is down first, as rabbitmqctl lists them.
     return concatRows(
+      a.online === true ? emptyRows() : batched(down, downQueueItems((n) => node.cluster.creationOf(n)), columns(a)),
       rows,
       ...fromPeers.map((n) => node.cluster.peerRows(n, 'list_queues', { vhost: a.vhost, columns: a.columns })),
-      a.online === true ? emptyRows() : batched(down, downQueueItems(), columns(a)),
     );
   });
   h.set('list_exchanges', (a) => {

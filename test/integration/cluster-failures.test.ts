@@ -5,6 +5,7 @@
 // per cluster_partition_handling: ignore, pause_minority and autoheal.
 
 import fs from 'node:fs';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTNAME, Host, waitFor, type NodeHandle } from '../harness.js';
 import {
@@ -160,6 +161,37 @@ describe.skipIf(!support.ok)('network partitions', () => {
     await waitForRunning(host, c, [a, b, c], 60_000);
     expect(await ctlOk(host, c, ['list_users', '-q'])).toContain('during');
   }
+
+  it('a mirrored queue whose master is cut off (pause_minority) is taken over by a mirror, nothing confirmed lost', async () => {
+    const [a, b, c] = await threeNodes('pmq', 'pause_minority');
+    await ctlOk(host, a, ['set_policy', 'ha-all', '^ha\\.', '{"ha-mode":"all","ha-sync-mode":"automatic"}']);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${c.amqpPort}`);
+    conn.on('error', () => {});
+    const ch = await conn.createConfirmChannel();
+    ch.on('error', () => {});
+    await ch.assertQueue('ha.cut', { durable: true });
+    for (let i = 0; i < 100; i++) ch.sendToQueue('ha.cut', Buffer.from(String(i)), { persistent: true });
+    await ch.waitForConfirms();
+    await waitFor('synchronised mirrors', async () => {
+      const out = await ctlOk(host, a, ['list_queues', 'name', 'synchronised_slave_pids', '-q', '--no-table-headers']);
+      return /^ha\.cut\t\[<[^>]+>, <[^>]+>\]$/m.test(out) || undefined;
+    });
+    await isolate(c, [a, b]);
+    const consumer = await amqp.connect(`amqp://guest:guest@127.0.0.1:${a.amqpPort}`);
+    // A check while the master is unreachable fails (404) and closes its channel: one per try.
+    const check = async () => {
+      const cch = await consumer.createChannel();
+      cch.on('error', () => {});
+      const q = await cch.checkQueue('ha.cut').catch(() => undefined);
+      if (q !== undefined) await cch.close();
+      return q !== undefined && q.messageCount === 100 ? q : undefined;
+    };
+    const got = await withLogs([a, b, c], () => waitFor('a mirror to take over with every message', check, 30_000));
+    expect(got.messageCount).toBe(100);
+    await consumer.close();
+    await rejoin(c, [a, b]);
+    await waitForRunning(host, a, [a, b, c], 60_000);
+  });
 
   it('autoheal: after the partition heals, the losing side restarts and takes the winners\' metadata', async () => {
     const [a, b, c] = await threeNodes('ah', 'autoheal');

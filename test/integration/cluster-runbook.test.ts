@@ -168,8 +168,13 @@ describe('one set of metadata, one set of queues', () => {
       `NOT_FOUND - home node '${r1.name}' of durable queue 'parked' in vhost '/' is down or inaccessible`,
     );
     await closed;
-    const listed = await ctlOk(host, rabbit, ['list_queues', 'name', 'state', '-q']);
-    expect(listed).toContain('parked\tdown');
+    // As rabbitmqctl lists them: the down queue first, with its pid on the node that is down.
+    const listed = await ctlOk(host, rabbit, ['list_queues', 'name', 'pid', 'state', '-q', '--no-table-headers']);
+    expect(listed.split('\n')[0]).toMatch(new RegExp(`^parked\\t<${r1.name}\\.\\d+\\.\\d+\\.0>\\tdown$`));
+    const offline = await ctlOk(host, rabbit, ['list_queues', '--offline', 'name', '-q', '--no-table-headers']);
+    expect(offline).toBe('parked\n');
+    const online = await ctlOk(host, rabbit, ['list_queues', '--online', 'name', '-q', '--no-table-headers']);
+    expect(online).not.toContain('parked');
 
     await host.restartNode(r1);
     await waitForRunning(host, rabbit, [rabbit, r1, r2]);

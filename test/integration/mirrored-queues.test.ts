@@ -125,6 +125,27 @@ describe('mirrors placed by policy', () => {
     await conn.close();
   });
 
+  it('an unsynchronised mirror becomes synchronised once the messages it lacks are consumed', async () => {
+    const [a] = nodes;
+    await ctlOk(host, a, ['set_policy', 'drain-one', '^drain\\.', '{"ha-mode":"exactly","ha-params":1}']);
+    const conn = await amqp.connect(url(a));
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('drain.q1', { durable: true });
+    for (let i = 0; i < 20; i++) ch.sendToQueue('drain.q1', Buffer.from(String(i)), { persistent: true });
+    await ch.waitForConfirms();
+    await ctlOk(host, a, ['set_policy', '--priority', '1', 'drain-two', '^drain\\.', '{"ha-mode":"exactly","ha-params":2,"ha-sync-mode":"manual"}']);
+    await waitFor('an unsynchronised mirror', async () => {
+      const m = await mirrorNodes(a, 'drain.q1');
+      return (m.mirrors.length === 1 && m.synced.length === 0) || undefined;
+    });
+    for (let i = 0; i < 20; i++) {
+      const m = await ch.get('drain.q1');
+      if (m !== false) ch.ack(m);
+    }
+    await waitFor('the mirror synchronised by consumption', async () => ((await mirrorNodes(a, 'drain.q1')).synced.length === 1 ? true : undefined));
+    await conn.close();
+  });
+
   it('cancel_sync_queue stops a large sync, which shows as {syncing, N} while it runs', async () => {
     const [a, b, c] = nodes;
     await ctlOk(host, a, ['set_policy', 'big-one', '^big\\.', '{"ha-mode":"exactly","ha-params":1}']);

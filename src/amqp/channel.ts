@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, Broker } from '../broker/broker.js';
 import { Consumer, type ClassicQueue, type ConsumerChannel, type QueueEndpoint, type QueueEntry } from '../queues/classic-queue.js';
-import { RemoteQueue } from '../cluster/remote-queue.js';
+import { RemoteQueue } from '../broker/remote-queue.js';
 import type { QueueDef } from '../broker/metadata.js';
 import { parseExpiration, scanProperties, type Message } from '../queues/message.js';
 import { encodeBasicDeliver, encodeContentMethod, decodeContentHeader } from './content.js';

@@ -26,7 +26,7 @@ import type { BindingDef, Metadata, MetadataCommand, MetadataDefaults, PolicyRec
 import { matchPolicy } from './policies.js';
 import { Persistence } from './persistence.js';
 import { VHost } from './vhost.js';
-import { RemoteQueue } from '../cluster/remote-queue.js';
+import { RemoteQueue } from './remote-queue.js';
 import type { QueueStore } from '../store/queue-store.js';
 
 export interface QueueDeclare {

@@ -23,7 +23,7 @@ import type { WarrenNode } from '../node/node.js';
 import { diffCommands } from './diff.js';
 import { discNodes, members, readMembership, writeMembership, type Membership, type NodeType } from './membership.js';
 import { PeerLink, type PeerHello } from './peers.js';
-import { HomeQueues, RemoteQueue, messageFromWire, type Delivery, type WireMessage } from './remote-queue.js';
+import { HomeQueues, RemoteQueue, messageFromWire, type Delivery, type WireMessage } from '../broker/remote-queue.js';
 import { MirrorManager } from './mirror-manager.js';
 import type { RemoteQueueAccess } from '../broker/broker.js';
 import { homeDown } from '../broker/broker.js';

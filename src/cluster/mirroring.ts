@@ -14,7 +14,7 @@ import { Persistence } from '../broker/persistence.js';
 import type { ClassicQueue, QueueEntry, QueueObserver } from '../queues/classic-queue.js';
 import type { Message } from '../queues/message.js';
 import type { QueueStore } from '../store/queue-store.js';
-import { messageFromWire, messageToWire, type WireMessage } from './remote-queue.js';
+import { messageFromWire, messageToWire, type WireMessage } from '../broker/remote-queue.js';
 
 export interface HaPolicy {
   mode: 'all' | 'exactly' | 'nodes';

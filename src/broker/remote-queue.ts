@@ -6,8 +6,8 @@
 
 import { AmqpError } from '../amqp/errors.js';
 import { ACCESS_REFUSED } from '../amqp/spec.js';
-import { tableFromJson, tableToJson } from '../broker/table-json.js';
-import type { QueueDef } from '../broker/metadata.js';
+import { tableFromJson, tableToJson } from './table-json.js';
+import type { QueueDef } from './metadata.js';
 import { Consumer, type ClassicQueue, type ConsumerChannel, type QueueEndpoint, type QueueEntry } from '../queues/classic-queue.js';
 import type { Message } from '../queues/message.js';
 
